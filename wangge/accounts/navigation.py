@@ -1,0 +1,45 @@
+"""What each role finds in the navigation, and where it lands after login."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from wangge.accounts.models import Role
+
+
+@dataclass(frozen=True)
+class NavItem:
+    label: Any  # a lazy translation
+    url_name: str
+    roles: frozenset[str]
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+ALL = frozenset(Role.values)
+STAFF = frozenset(set(Role.values) - {Role.RESIDENT})
+
+NAV_ITEMS: tuple[NavItem, ...] = (
+    NavItem(_("一张图"), "dashboard:map", STAFF),
+    NavItem(_("区域与网格"), "dashboard:areas", STAFF),
+    NavItem(_("地址库"), "dashboard:addresses", STAFF),
+    NavItem(_("系统管理"), "admin:index", frozenset({Role.ADMIN})),
+)
+
+
+def items_for(user: Any) -> list[NavItem]:
+    if not getattr(user, "is_authenticated", False):
+        return []
+    role = "admin" if user.is_superuser else user.role
+    return [item for item in NAV_ITEMS if role in item.roles]
+
+
+def home_url_for(user: Any) -> str:
+    items = items_for(user)
+    return items[0].url if items else reverse("dashboard:welcome")

@@ -1,0 +1,12 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from wangge.core.api import api
+
+urlpatterns = [
+    path("api/v1/", api.urls),
+    path("admin/", admin.site.urls),
+    path("i18n/", include("django.conf.urls.i18n")),
+    path("", include("wangge.accounts.urls")),
+    path("", include("wangge.dashboard.urls")),
+]
