@@ -102,7 +102,7 @@ def test_bulk_load_under_parents_already_stored(library):
 
 
 def test_bulk_load_prefix_carries_to_children(library):
-    rows = [{"code": "P1", "level": "door", "name": "7号", "parent_code": lib.ROAD,
+    rows: list[dict[str, object]] = [{"code": "P1", "level": "door", "name": "7号", "parent_code": lib.ROAD,
              "prefix": "东丽区西街道", "lon": city.POINT_A[0], "lat": city.POINT_A[1]},
             {"code": "P1B", "level": "building", "name": "1", "parent_code": "P1"},
             {"code": "P1B1", "level": "room", "name": "101", "parent_code": "P1B"}]
