@@ -8,6 +8,9 @@
     wangge export-areas [--layer L] [-o FILE]
     wangge locate LON LAT [--crs wgs84|gcj02|bd09]
     wangge audit verify | wangge audit head
+    wangge fusion import FILE --source CODE [--kind person|organisation]
+    wangge fusion relink             re-run entity resolution over all records
+    wangge fusion dedupe records.csv --out clusters.csv
     wangge manage ARGS…              any Django management command
 """
 
@@ -106,6 +109,58 @@ def cmd_import_areas(args: argparse.Namespace) -> int:
             print(f"  - {problem}", file=sys.stderr)
         return 1
     print(f"导入完成：新增 {result.created}，更新 {result.updated}")
+    return 0
+
+
+def cmd_fusion(args: argparse.Namespace) -> int:
+    if args.action == "dedupe":
+        return _dedupe(args)
+    _setup_django()
+    from wangge.core.errors import DomainError
+    from wangge.fusion.linking import link_pending
+    from wangge.fusion.services import import_file
+    from wangge.registry.models import Source
+
+    update, close = _progress_bar()
+    try:
+        if args.action == "relink":
+            run = link_pending(full=True, progress=update)
+            close()
+            print(f"融合完成：{run.records} 条记录，{run.clusters} 人，新建 {run.created}，合并 {run.merged}，"
+                  f"待核对 {run.uncertain} 对，用时 {run.seconds:.1f} 秒")
+            return 0
+        source = Source.objects.filter(code=args.source).first()
+        if source is None:
+            known = "、".join(Source.objects.values_list("code", flat=True)) or "（无）"
+            print(f"未知的数据来源：{args.source}（已有：{known}）", file=sys.stderr)
+            return 2
+        batch = import_file(None, source=source, kind=args.kind, path=Path(args.file), progress=update)
+    except DomainError as exc:
+        close()
+        print(exc.message, file=sys.stderr)
+        return 1
+    close()
+    print(f"批次 {batch.pk}：{batch.get_status_display()}；入库 {batch.rows_ok} 行，未变化 {batch.rows_unchanged} 行，"
+          f"错误 {batch.rows_bad} 行。{batch.message}")
+    if batch.rows_bad:
+        from wangge.fusion.services import error_file_path
+
+        print(f"错误文件：{error_file_path(batch)}")
+    return 0 if batch.status == "done" else 1
+
+
+def _dedupe(args: argparse.Namespace) -> int:
+    from wangge.fusion.resolution import dedupe_csv
+
+    if not args.out:
+        print("请用 --out 指定输出文件", file=sys.stderr)
+        return 2
+    try:
+        summary = dedupe_csv(Path(args.file), Path(args.out), train=args.train)
+    except (OSError, ValueError) as exc:
+        print(f"无法处理 {args.file}：{exc}", file=sys.stderr)
+        return 1
+    print(json.dumps(summary, ensure_ascii=False))
     return 0
 
 
@@ -324,6 +379,15 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("audit", help="审计链：verify 校验完整性，head 导出链头")
     p.add_argument("action", choices=["verify", "head"])
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("fusion", help="数据融合：import 导入部门文件，relink 全量融合，dedupe 对 CSV 去重")
+    p.add_argument("action", choices=["import", "relink", "dedupe"])
+    p.add_argument("file", nargs="?", default="")
+    p.add_argument("--source", default="", help="import：数据来源编码")
+    p.add_argument("--kind", default="person", choices=["person", "organisation"])
+    p.add_argument("--out", default="", help="dedupe：输出 record_id,cluster_id 的 CSV")
+    p.add_argument("--train", action="store_true", help="dedupe：先在该文件上训练模型参数")
+    p.set_defaults(func=cmd_fusion)
 
     p = sub.add_parser("manage", help="运行 Django 管理命令")
     p.add_argument("rest", nargs=argparse.REMAINDER)

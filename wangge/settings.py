@@ -59,6 +59,8 @@ INSTALLED_APPS = [
     "wangge.accounts",
     "wangge.areas",
     "wangge.addresses",
+    "wangge.registry",
+    "wangge.fusion",
     "wangge.dashboard",
     "wangge.demo",
 ]

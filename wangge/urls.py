@@ -9,4 +9,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("", include("wangge.accounts.urls")),
     path("", include("wangge.dashboard.urls")),
+    path("", include("wangge.registry.urls")),
+    path("", include("wangge.fusion.urls")),
 ]

@@ -24,11 +24,19 @@ class NavItem:
 
 ALL = frozenset(Role.values)
 STAFF = frozenset(set(Role.values) - {Role.RESIDENT})
+PEOPLE = frozenset(STAFF - {Role.DEPARTMENT_STAFF})
+IMPORTERS = frozenset({Role.ADMIN, Role.DISTRICT_STAFF, Role.STREET_STAFF, Role.COMMUNITY_STAFF,
+                       Role.DEPARTMENT_STAFF})
 
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("一张图"), "dashboard:map", STAFF),
     NavItem(_("区域与网格"), "dashboard:areas", STAFF),
     NavItem(_("地址库"), "dashboard:addresses", STAFF),
+    NavItem(_("实有人口"), "registry:people", PEOPLE),
+    NavItem(_("数据质量"), "fusion:quality", PEOPLE),
+    NavItem(_("人工核对"), "fusion:review", PEOPLE),
+    NavItem(_("采集任务"), "fusion:campaigns", PEOPLE),
+    NavItem(_("数据导入"), "fusion:imports", IMPORTERS),
     NavItem(_("系统管理"), "admin:index", frozenset({Role.ADMIN})),
 )
 

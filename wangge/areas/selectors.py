@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Count, Max, Q, QuerySet
@@ -112,4 +113,23 @@ def areas_geojson(user: Any, *, parent: str | None = None, level: str | None = N
              "centroid": [a.centroid_lon, a.centroid_lat]},
             a.geometry,
         ))
+    _add_figures(user, features)
     return {"type": "FeatureCollection", "features": features}
+
+
+# Per-area figures other apps contribute to the map (e.g. the registry's
+# completeness): each takes the reader and area codes and returns
+# {code: {property: value}}. Registered from the contributing app's ready(),
+# so areas does not depend on them.
+AreaFigures = Callable[[Any, list[str]], dict[str, dict[str, Any]]]
+FIGURES: list[AreaFigures] = []
+
+
+def _add_figures(user: Any, features: list[dict[str, Any]]) -> None:
+    if not features or not FIGURES:
+        return
+    by_code = {f["properties"]["code"]: f["properties"] for f in features}
+    for provider in FIGURES:
+        for code, values in provider(user, list(by_code)).items():
+            if code in by_code:
+                by_code[code].update(values)

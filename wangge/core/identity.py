@@ -173,39 +173,34 @@ def parse_phone(value: str) -> str:
 # it was, and never returns the input unchanged for a non-empty value.
 
 
+def _hide(value: str, head: int, tail: int) -> str:
+    n = len(value)
+    if n <= head + tail:
+        return "*" * n
+    masked = value[:head] + "*" * (n - head - tail) + value[n - tail:]
+    # A value whose middle already was asterisks would come back unchanged.
+    return masked if masked != value else "*" * n
+
+
 def mask_id_number(value: str) -> str:
-    if not value:
-        return ""
     n = len(value)
     if n <= 4:
         return "*" * n
-    keep_head = 6 if n >= 14 else max(1, n // 4)
-    keep_tail = 4 if n >= 10 else 1
-    return value[:keep_head] + "*" * (n - keep_head - keep_tail) + value[n - keep_tail:]
+    return _hide(value, 6 if n >= 14 else max(1, n // 4), 4 if n >= 10 else 1)
 
 
 def mask_phone(value: str) -> str:
-    if not value:
-        return ""
     n = len(value)
     if n <= 4:
         return "*" * n
-    head, tail = (3, 4) if n >= 9 else (1, 1)
-    return value[:head] + "*" * (n - head - tail) + value[n - tail:]
+    return _hide(value, *((3, 4) if n >= 9 else (1, 1)))
 
 
 def mask_name(value: str) -> str:
-    if not value:
-        return ""
-    if len(value) == 1:
-        return "*"
-    return value[0] + "*" * (len(value) - 1)
+    return _hide(value, 1, 0) if len(value) > 1 else "*" * len(value)
 
 
 def mask_text(value: str) -> str:
     """Free text that may name someone (an address line, a note): all but the
     first quarter hidden."""
-    if not value:
-        return ""
-    keep = len(value) // 4
-    return value[:keep] + "*" * (len(value) - keep)
+    return _hide(value, len(value) // 4, 0)

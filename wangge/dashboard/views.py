@@ -29,6 +29,7 @@ def map_strings() -> dict[str, Any]:
         "unit_households": _("户"),
         "density": _("户密度"),
         "unit_density": _("户/平方公里"),
+        "completeness": _("人口信息完整率"),
         "code": _("编码"),
         "level": _("层级"),
         "area": _("面积"),

@@ -52,6 +52,13 @@
         var km2 = num(p.area_m2) ? p.area_m2 / 1e6 : null;
         return km2 && num(p.households) !== null ? p.households / km2 : null;
       }
+    },
+    {
+      key: 'completeness', label: T.completeness, unit: '%', digits: 1,
+      value: function (f) {
+        var v = num(f.properties.completeness);
+        return v === null ? null : v * 100;
+      }
     }
   ];
 
