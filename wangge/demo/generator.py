@@ -104,7 +104,7 @@ def city_exists() -> bool:
     return Area.objects.exists()
 
 
-def generate_city(*, seed: int = 2026, people: int = 20000,
+def generate_city(*, seed: int = 2026, people: int = 20000, registry: bool = True,
                   progress: Progress | None = None) -> dict[str, Any]:
     """Write a whole demo district for about `people` residents; returns counts."""
     if city_exists():
@@ -124,7 +124,13 @@ def generate_city(*, seed: int = 2026, people: int = 20000,
         users = _create_users(features, departments, report)
         audit.record(None, "generate_demo_city", "area", names.DISTRICT_CODE,
                      reason=f"演示城市：种子 {seed}，约 {people} 人，{n_grids} 个网格")
-    return _summary(seed, people, features, counts, len(departments), len(users), started)
+    summary = _summary(seed, people, features, counts, len(departments), len(users), started)
+    if registry:
+        from wangge.demo.registry import populate_registry
+
+        summary["registry"] = populate_registry(seed=seed, people=people, progress=report)
+        summary["seconds"] = round(time.perf_counter() - started, 1)
+    return summary
 
 
 def _import_areas(features: list[dict[str, Any]], report: Progress) -> None:
