@@ -19,8 +19,10 @@ from typing import Any
 import pyarrow as pa
 from django.db import transaction
 from django.db.models import Q
+from django.utils import timezone
 
 from wangge.core import audit
+from wangge.core.bulk import insert_values, update_rows
 from wangge.fusion import resolution
 from wangge.fusion.models import Decision, ResolutionRun, ReviewPair
 from wangge.fusion.survivorship import Evidence, choose, union
@@ -246,15 +248,22 @@ def _employers() -> dict[str, int]:
     return known
 
 
+# Room code → row id of the rooms the records being rebuilt point at; filled as
+# records are read, so choosing an address costs no query.
+ADDRESS_PK: dict[str, int | None] = {}
+
+
 def _rebuild_chunk(ids: list[int], employers: dict[str, int]) -> None:
     records: dict[int, list[SourceRecord]] = defaultdict(list)
     qs = (_live_people_records().filter(person_id__in=ids)
           .select_related("source", "address").order_by("pk"))
     for record in qs:
         records[record.person_id].append(record)
+        if record.address is not None:
+            ADDRESS_PK[record.address.code] = record.address_id
     people = {p.pk: p for p in Person.objects.filter(pk__in=ids)}
     preferred = _resolved_choices(ids)
-    provenance: list[Provenance] = []
+    provenance: list[tuple[object, ...]] = []
     conflicts: list[Conflict] = []
     tags: list[PersonTag] = []
     for pk, person in people.items():
@@ -315,7 +324,7 @@ def _set(person: Person, field: str, value: str, evidence: dict[str, list[Eviden
     if field == "birth_date":
         person.birth_date = date.fromisoformat(value) if value else None
     elif field == "address_code":
-        person.address_id = _address_pk(evidence, value)
+        person.address_id = ADDRESS_PK.get(value) if value else None
     elif field == "address_text":
         person.address_text = value[:300]
     elif field == "employer":
@@ -326,21 +335,16 @@ def _set(person: Person, field: str, value: str, evidence: dict[str, list[Eviden
         setattr(person, field, value)
 
 
-def _address_pk(evidence: dict[str, list[Evidence]], code: str) -> int | None:
-    if not code:
-        return None
-    from wangge.addresses.models import Address
-
-    return Address.objects.filter(code=code).values_list("pk", flat=True).first()
+PROVENANCE_COLUMNS = ("person_id", "field", "value", "record_id", "source_id", "observed_at", "chosen")
 
 
-def _provenance(person: Person, evidence: dict[str, list[Evidence]], won: dict[str, int | None]) -> list[Provenance]:
-    rows = []
+def _provenance(person: Person, evidence: dict[str, list[Evidence]],
+                won: dict[str, int | None]) -> list[tuple[object, ...]]:
+    rows: list[tuple[object, ...]] = []
     for field, items in evidence.items():
         for e in items:
             chosen = won.get(field) == e.record_id or won.get(f"{field}:{e.value}") == e.record_id
-            rows.append(Provenance(person_id=person.pk, field=field, value=e.value[:500], record_id=e.record_id,
-                                   source_id=e.source_id, observed_at=e.observed_at, chosen=chosen))
+            rows.append((person.pk, field, e.value[:500], e.record_id, e.source_id, e.observed_at, chosen))
     return rows
 
 
@@ -370,17 +374,20 @@ def _tags(person: Person, records: list[SourceRecord]) -> list[PersonTag]:
     return list(seen.values())
 
 
-def _save(people: dict[int, Person], provenance: list[Provenance], conflicts: list[Conflict],
+def _save(people: dict[int, Person], provenance: list[tuple[object, ...]], conflicts: list[Conflict],
           tags: list[PersonTag]) -> None:
     ids = list(people)
     _settle_id_numbers(people, conflicts)
     _grid_codes(people)
     Person.objects.filter(pk__in=ids).update(id_number=None)
-    Person.objects.bulk_update(list(people.values()), [
+    now = timezone.now()
+    for person in people.values():
+        person.updated_at = now
+    update_rows(list(people.values()), [
         "name", "former_names", "id_number", "gender", "birth_date", "phones", "ethnicity", "hukou_area",
-        "residence_type", "address", "address_text", "grid_code", "employer"], batch_size=500)
+        "residence_type", "address", "address_text", "grid_code", "employer", "updated_at"])
     Provenance.objects.filter(person_id__in=ids).delete()
-    Provenance.objects.bulk_create(provenance, batch_size=CHUNK)
+    insert_values(Provenance, PROVENANCE_COLUMNS, provenance)
     Conflict.objects.filter(person_id__in=ids, status=ConflictStatus.OPEN).delete()
     resolved = set(Conflict.objects.filter(person_id__in=ids).values_list("person_id", "field"))
     Conflict.objects.bulk_create([c for c in conflicts if (c.person_id, c.field) not in resolved],
