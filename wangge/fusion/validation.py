@@ -53,7 +53,7 @@ class FieldSpec:
 # Lower-case pinyin initials (xm, sfzh…) are how Chinese database exports name
 # their columns.
 _RECORD_ID = FieldSpec("记录编号", synonyms=("记录编号", "编号", "人员编号", "记录号", "record_id",
-                                         "记录id"))
+                                         "记录id", "备案编号", "登记编号"))
 
 PERSON_FIELDS: dict[str, FieldSpec] = {
     "record_id": _RECORD_ID,
@@ -77,7 +77,7 @@ PERSON_FIELDS: dict[str, FieldSpec] = {
     "residence_type": FieldSpec("人员类型", synonyms=(
         "人员类型", "人口类型", "居住类型", "人口类别", "residence_type")),
     "address": FieldSpec("现住址", synonyms=(
-        "现住址", "现居住地址", "居住地址", "现居住地", "住址", "家庭住址", "房屋地址", "地址", "居住地",
+        "现住址", "现居住地址", "居住地址", "现居住地", "住址", "家庭住址", "房屋地址", "房屋坐落", "坐落", "地址", "居住地",
         "address", "xzz")),
     "employer": FieldSpec("工作单位", synonyms=(
         "工作单位", "单位名称", "就业单位", "服务处所", "employer", "gzdw")),
@@ -89,6 +89,8 @@ PERSON_FIELDS: dict[str, FieldSpec] = {
         "与户主关系", "与户主的关系", "关系", "家庭关系", "relation", "yhzgx")),
     "household_key": FieldSpec("户号", synonyms=("户号", "户编号", "household_key", "hh")),
     "house_use": FieldSpec("房屋用途", synonyms=("房屋用途", "房屋使用情况", "house_use")),
+    "lease_start": FieldSpec("租赁起始日期", synonyms=("租赁起始日期", "起租日期", "租赁开始日期", "lease_start")),
+    "lease_end": FieldSpec("租赁截止日期", synonyms=("租赁截止日期", "租赁到期日期", "到期日期", "租期截止", "lease_end")),
 }
 
 ORGANISATION_FIELDS: dict[str, FieldSpec] = {
@@ -111,7 +113,7 @@ ORGANISATION_FIELDS: dict[str, FieldSpec] = {
 
 _FIELDS_BY_KIND = {"person": PERSON_FIELDS, "organisation": ORGANISATION_FIELDS}
 _LIST_FIELDS = frozenset({"tags", "former_names"})
-_NULL_FIELDS = frozenset({"birth_date", "staff_count"})
+_NULL_FIELDS = frozenset({"birth_date", "staff_count", "lease_start", "lease_end"})
 
 # What departments type for "nothing here".
 _PLACEHOLDERS = frozenset({
@@ -309,6 +311,7 @@ def validate_person(raw: Mapping[str, str], *, today: date | None = None) -> Row
     _check_vocab(row, "residence_type", vocab.RESIDENCE_SPELLINGS, vocab.RESIDENCE_TYPES)
     _check_relation(row)
     _check_house_use(row)
+    _check_lease(row)
     _check_tags(row)
     _check_ethnicity(row)
     _check_former_names(row)
@@ -574,6 +577,24 @@ def _check_house_use(row: _Row) -> None:
         row.warn("house_use", f"无法识别“{_shown(text)}”，已忽略（可填：{_choices(vocab.HOUSE_USES)}）")
         return
     row.set("house_use", key)
+
+
+def _check_lease(row: _Row) -> None:
+    """Tenancy dates from a housing list: both dates must read as dates and the
+    lease cannot end before it starts."""
+    dates: dict[str, date] = {}
+    for name in ("lease_start", "lease_end"):
+        text = row.text(name)
+        if not text:
+            continue
+        try:
+            dates[name] = parse_date(text)
+        except ValueError as exc:
+            row.error(name, str(exc))
+            continue
+        row.set(name, dates[name])
+    if len(dates) == 2 and dates["lease_end"] < dates["lease_start"]:
+        row.error("lease_end", f"到期日期{dates['lease_end']}早于起租日期{dates['lease_start']}")
 
 
 def _check_tags(row: _Row) -> None:

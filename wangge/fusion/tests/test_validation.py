@@ -410,3 +410,22 @@ def test_organisation_keeps_one_phone() -> None:
 def test_find_duplicate_ids() -> None:
     rows = [(2, "A1"), (3, "A2"), (4, ""), (5, "A1"), (6, " "), (7, "Ａ1"), (8, "A2")]
     assert find_duplicate_ids(rows) == {5: 2, 7: 2, 8: 3}
+
+
+def test_lease_dates_are_parsed_and_checked():
+    from wangge.fusion.validation import validate_person
+
+    ok = validate_person({"name": "金峰", "phone": "13258423701", "lease_start": "2022/5/11",
+                          "lease_end": "2027年5月11日"})
+    assert ok.values["lease_start"].isoformat() == "2022-05-11" and not ok.errors
+    bad = validate_person({"name": "金峰", "phone": "13258423701", "lease_start": "2027-05-11",
+                           "lease_end": "2022-05-11"})
+    assert any("早于起租日期" in e for e in bad.errors)
+
+
+def test_housing_list_headers_are_recognised():
+    from wangge.fusion.validation import suggest_mapping
+
+    mapping = suggest_mapping(["备案编号", "房屋坐落", "租赁起始日期", "租赁截止日期"], "person")
+    assert mapping == {"备案编号": "record_id", "房屋坐落": "address", "租赁起始日期": "lease_start",
+                       "租赁截止日期": "lease_end"}
