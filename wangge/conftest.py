@@ -10,6 +10,8 @@ import pytest
 
 from wangge.testing import city
 
+pytest_plugins = ["wangge.testing.registry_fixtures"]
+
 
 def pytest_configure(config: Any) -> None:
     # The English catalogue is compiled at setup; a bare `pytest` compiles it too.

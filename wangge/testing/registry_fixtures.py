@@ -1,26 +1,28 @@
+"""Fixtures for tests that need the registry: the test address library, two
+department sources, their files, and both imported and fused (`fused`)."""
+
 from __future__ import annotations
 
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from wangge.addresses.selectors import address_cache
 from wangge.testing import registry as reg
-from wangge.testing.addresses import make_addresses
-
-
-@pytest.fixture(autouse=True)
-def _isolated(settings: Any, tmp_path: Path) -> Any:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    address_cache.invalidate()
-    yield
-    address_cache.invalidate()
 
 
 @pytest.fixture
-def library(small_city: None) -> dict[str, str]:
-    return make_addresses()
+def library(small_city: None, settings: Any, tmp_path: Path) -> Iterator[dict[str, str]]:
+    # Imports keep their files under MEDIA_ROOT; the matcher index is process-wide
+    # and each test's database is new.
+    from wangge.addresses.selectors import address_cache
+    from wangge.testing.addresses import make_addresses
+
+    settings.MEDIA_ROOT = tmp_path / "media"
+    address_cache.invalidate()
+    yield make_addresses()
+    address_cache.invalidate()
 
 
 @pytest.fixture
