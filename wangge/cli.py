@@ -84,7 +84,8 @@ def cmd_generate(args: argparse.Namespace) -> int:
         return 1
     update, close = _progress_bar()
     try:
-        summary = generate_city(seed=args.seed, people=args.people, progress=update)
+        summary = generate_city(seed=args.seed, people=args.people, registry=not args.no_registry,
+                                progress=update)
     finally:
         close()
     print(json.dumps(summary, ensure_ascii=False, indent=2))
@@ -358,6 +359,8 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("generate", help="生成演示城市")
     p.add_argument("--people", type=int, default=20_000)
     p.add_argument("--seed", type=int, default=2026)
+    p.add_argument("--no-registry", action="store_true",
+                   help="只生成区域、网格与标准地址，不生成人口库（百万人规模时省去部门数据融合）")
     p.set_defaults(func=cmd_generate)
 
     p = sub.add_parser("import-areas", help="导入区域与网格 GeoJSON（全部通过校验才写入）")
