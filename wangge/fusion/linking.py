@@ -103,11 +103,11 @@ def link_pending(*, full: bool = False, progress: Progress | None = None) -> Res
     clusters = _clusters(result.clusters)
     with transaction.atomic():
         created, merged, touched = _assign(clusters)
-        _queue_reviews(result.uncertain)
+        queued = _queue_reviews(result.uncertain, _cluster_of(clusters, existing))
         rebuild_people(touched, progress=progress)
         run = ResolutionRun.objects.create(
             mode=mode, seconds=time.perf_counter() - started, records=len(rows),
-            clusters=len(clusters), uncertain=result.uncertain.num_rows, created=created, merged=merged)
+            clusters=len(clusters), uncertain=queued, created=created, merged=merged)
         audit.record(None, "link", "fusion.ResolutionRun", run.pk,
                      reason=f"{mode}: {len(rows)}条记录，新建{created}人，合并{merged}人")
     return run
@@ -202,19 +202,31 @@ def merge_people(winner_id: int | None, loser_id: int) -> None:
     Person.objects.filter(pk=loser_id).delete()
 
 
-def _queue_reviews(uncertain: pa.Table) -> None:
+def _cluster_of(clusters: dict[str, list[int]], existing: list[dict[str, Any]]) -> dict[int, str]:
+    found = {row["pk"]: f"p{row['person_id']}" for row in existing}
+    found.update({r: cid for cid, members in clusters.items() for r in members})
+    return found
+
+
+def _queue_reviews(uncertain: pa.Table, cluster_of: dict[int, str]) -> int:
+    """Uncertain pairs the clustering left apart: a reviewer's "same" would
+    change the result. Pairs already joined through stronger links are not
+    asked about."""
     if not uncertain.num_rows:
-        return
+        return 0
     pairs = []
     for left, right, p in zip(uncertain.column("record_id_l").to_pylist(),
                               uncertain.column("record_id_r").to_pylist(),
                               uncertain.column("match_probability").to_pylist(), strict=True):
         a, b = sorted((int(left), int(right)))
+        if cluster_of.get(a, a) == cluster_of.get(b, b):
+            continue
         pairs.append(ReviewPair(left_id=a, right_id=b, probability=float(p)))
     grids = dict(SourceRecord.objects.filter(pk__in=[p.left_id for p in pairs]).values_list("pk", "grid_code"))
     for pair in pairs:
         pair.grid_code = grids.get(pair.left_id, "")
     ReviewPair.objects.bulk_create(pairs, batch_size=CHUNK, ignore_conflicts=True)
+    return len(pairs)
 
 
 # --- golden records --------------------------------------------------------
