@@ -50,7 +50,9 @@ SOURCES: dict[str, tuple[DepartmentType | None, str, dict[str, float]]] = {
     "hrss": (DepartmentType.HUMAN_RESOURCES, Channel.DEPARTMENT_FILE,
              {"default": 0.6, "employer": 0.95, "phones": 0.7}),
     "housing": (DepartmentType.HOUSING, Channel.DEPARTMENT_FILE,
-                {"default": 0.6, "address_code": 0.9, "address_text": 0.9}),
+                # A housing list gives the address of the house a person owns or
+                # rents, which for a landlord is not where they live.
+                {"default": 0.6, "address_code": 0.3, "address_text": 0.3, "grid_code": 0.3}),
     "grid": (None, Channel.GRID_FORM,
              {"default": 0.7, "address_code": 0.95, "address_text": 0.95, "phones": 0.9, "residence_type": 0.9}),
 }
