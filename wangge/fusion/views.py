@@ -16,6 +16,7 @@ from django.views.decorators.http import require_POST
 from wangge.core.errors import DomainError, NotFound
 from wangge.core.masking import Field as MaskField
 from wangge.core.masking import shown
+from wangge.core.pages import not_found_as_404
 from wangge.fusion import collect, selectors, services
 from wangge.fusion.models import Decision
 from wangge.fusion.tasks import import_batch
@@ -70,22 +71,18 @@ def _upload(request: HttpRequest) -> HttpResponse:
     return redirect("fusion:batch", pk=batch.pk)
 
 
+@not_found_as_404
 @login_required
 def batch_page(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        batch = selectors.get_batch(request.user, pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    batch = selectors.get_batch(request.user, pk)
     template = "fusion/_batch_status.html" if request.headers.get("HX-Request") else "fusion/batch.html"
     return render(request, template, {"batch": batch})
 
 
+@not_found_as_404
 @login_required
 def batch_errors(request: HttpRequest, pk: int) -> FileResponse:
-    try:
-        batch = selectors.get_batch(request.user, pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    batch = selectors.get_batch(request.user, pk)
     path = services.error_file_path(batch)
     if not path.exists():
         raise Http404("该批次没有错误行")
@@ -99,25 +96,24 @@ def review_page(request: HttpRequest) -> HttpResponse:
     return render(request, "fusion/review.html", {"pairs": pairs})
 
 
+@not_found_as_404
 @login_required
 def pair_page(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        pair = selectors.get_review_pair(request.user, pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    pair = selectors.get_review_pair(request.user, pk)
     left, right = selectors.review_sides(request.user, pair)
     rows = [(label, lv, rv) for (label, lv), (_, rv) in zip(left.values, right.values, strict=True)]
     return render(request, "fusion/pair.html", {"pair": pair, "left": left, "right": right, "rows": rows})
 
 
+@not_found_as_404
 @login_required
 @require_POST
 def decide_page(request: HttpRequest, pk: int) -> HttpResponse:
     try:
         pair = selectors.get_review_pair(request.user, pk)
         services.decide_pair(request.user, pair, request.POST.get("decision", ""), request.POST.get("note", ""))
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    except NotFound:
+        raise
     except DomainError as exc:
         messages.error(request, exc.message)
         return redirect("fusion:pair", pk=pk)
@@ -126,13 +122,11 @@ def decide_page(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect("fusion:pair", pk=nxt.pk) if nxt else redirect("fusion:review")
 
 
+@not_found_as_404
 @login_required
 def quality_page(request: HttpRequest) -> HttpResponse:
     area = request.GET.get("area", "")[:15]
-    try:
-        areas = selectors.quality_by_area(request.user, area)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    areas = selectors.quality_by_area(request.user, area)
     return render(request, "fusion/quality.html", {
         "area": area, "summary": selectors.quality_summary(request.user, area), "areas": areas,
         "sources": selectors.quality_by_source(request.user), "labels": selectors.COMPLETENESS,
@@ -164,12 +158,10 @@ def campaigns_page(request: HttpRequest) -> HttpResponse:
         "default_area": getattr(user, "area_code", "")})
 
 
+@not_found_as_404
 @login_required
 def campaign_page(request: HttpRequest, pk: int) -> HttpResponse:
-    try:
-        campaign = collect.get_campaign(request.user, pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    campaign = collect.get_campaign(request.user, pk)
     done = set(campaign.submissions.values_list("person_id", flat=True))
     people = list(collect.targets(request.user, campaign).select_related("address").order_by("grid_code", "pk")[:200])
     rows = [(row, row.pk in done) for row in registry_selectors.person_rows(request.user, people)]
@@ -178,6 +170,7 @@ def campaign_page(request: HttpRequest, pk: int) -> HttpResponse:
         "labels": [collect.COLLECTABLE[f] for f in campaign.fields]})
 
 
+@not_found_as_404
 @login_required
 def campaign_form(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
     try:
@@ -190,8 +183,8 @@ def campaign_form(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse
             collect.submit_campaign(request.user, campaign, person, request.POST.dict())
             messages.success(request, "已提交，标准人口已更新")
             return redirect("fusion:campaign", pk=pk)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    except NotFound:
+        raise
     except DomainError as exc:
         messages.error(request, exc.message)
     asks = collect.asks_for(request.user, campaign, person)
@@ -200,12 +193,10 @@ def campaign_form(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse
                                                          "residence_types": vocab.RESIDENCE_TYPES})
 
 
+@not_found_as_404
 def self_register_page(request: HttpRequest, code: str, token: str) -> HttpResponse:
     """Public: a resident scans the QR code on their door."""
-    try:
-        address = collect.house_for_token(code, token)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    address = collect.house_for_token(code, token)
     sent = False
     if request.method == "POST":
         client = hashlib.sha256((request.META.get("REMOTE_ADDR") or "").encode()).hexdigest()

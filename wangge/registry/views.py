@@ -5,11 +5,11 @@ from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
-from wangge.core.errors import NotFound
 from wangge.core.masking import Field, needs_purpose
+from wangge.core.pages import not_found_as_404
 from wangge.registry import selectors, vocab
 
 PURPOSES = ("走访服务", "身份核实", "案件办理", "数据核对", "疫情防控")
@@ -26,13 +26,11 @@ def people_page(request: HttpRequest) -> HttpResponse:
         "rows": selectors.person_rows(request.user, list(page.object_list))})
 
 
+@not_found_as_404
 @login_required
 def person_page(request: HttpRequest, pk: int) -> HttpResponse:
     purpose = request.GET.get("purpose", "")[:50]
-    try:
-        detail = selectors.get_person(request.user, pk, purpose=purpose)
-    except NotFound as exc:
-        raise Http404(exc.message) from exc
+    detail = selectors.get_person(request.user, pk, purpose=purpose)
     return render(request, "registry/person.html", {
         "p": detail, "purpose": purpose, "purposes": PURPOSES,
         "can_reveal": any(needs_purpose(request.user, f) for f in (Field.ID_NUMBER, Field.PHONE))})

@@ -71,7 +71,7 @@ def test_people_pages_mask_and_scope(client, worker_a, outsider, fused):
     assert client.get(f"/people/{wang.pk}/").status_code == 404
 
 
-def test_review_page_merges_a_pair(client, street_admin, fused):
+def test_review_page_decides_a_pair_in_scope_only(client, street_admin, outsider, fused):
     wang = Person.objects.get(id_number=reg.WANG_WEI)
     li = Person.objects.get(id_number=reg.LI_NA)
     a, b = sorted((wang.records.all()[0], li.records.all()[0]), key=lambda r: r.pk)
@@ -79,6 +79,9 @@ def test_review_page_merges_a_pair(client, street_admin, fused):
     client.force_login(street_admin)
     page = client.get(f"/fusion/review/{pair.pk}/").content.decode()
     assert "是同一人吗" in page and reg.LI_NA not in page
+    client.force_login(outsider)
+    assert client.post(f"/fusion/review/{pair.pk}/decide/", {"decision": "same"}).status_code == 404
+    client.force_login(street_admin)
     client.post(f"/fusion/review/{pair.pk}/decide/", {"decision": "different"})
     pair.refresh_from_db()
     assert pair.decision == "different" and pair.decided_by == street_admin
