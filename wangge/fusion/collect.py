@@ -46,10 +46,8 @@ from wangge.registry.models import (
 from wangge.registry.selectors import people_for
 
 # What a campaign may ask for, with how the golden record holds it.
-COLLECTABLE = {
-    "phones": "电话", "birth_date": "出生日期", "ethnicity": "民族", "residence_type": "人口类型",
-    "hukou_area": "户籍地", "employer": "工作单位", "address": "现住址", "tags": "人群类别",
-}
+COLLECTABLE = {f: vocab.FIELD_LABELS[f] for f in (
+    "phones", "birth_date", "ethnicity", "residence_type", "hukou_area", "employer", "address", "tags")}
 CAMPAIGN_ROLES = frozenset({"admin", "district_staff", "street_staff", "community_staff"})
 SELF_REPORT_PER_HOUR = 5
 

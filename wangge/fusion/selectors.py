@@ -13,6 +13,7 @@ from wangge.core.errors import NotFound
 from wangge.core.masking import Field, shown
 from wangge.core.scope import restrict, scope_of
 from wangge.fusion.models import Decision, ReviewPair
+from wangge.registry import vocab
 from wangge.registry.models import (
     Batch,
     Conflict,
@@ -25,10 +26,9 @@ from wangge.registry.models import (
 from wangge.registry.selectors import people_for
 
 # The golden fields whose completeness the report measures, with their labels.
-COMPLETENESS = {
-    "id_number": "身份证号", "phones": "电话", "birth_date": "出生日期", "gender": "性别",
-    "address": "标准地址", "ethnicity": "民族", "residence_type": "人口类型",
-}
+# "address" here is the link to the standard address library, hence its label.
+COMPLETENESS = {f: vocab.FIELD_LABELS["address_code" if f == "address" else f] for f in (
+    "id_number", "phones", "birth_date", "gender", "address", "ethnicity", "residence_type")}
 # Code length of the level below: district 6 → street 9 → community 12 → grid 15.
 NEXT_LEVEL = {0: 6, 6: 9, 9: 12, 12: 15, 15: 15}
 

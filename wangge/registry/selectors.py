@@ -155,12 +155,6 @@ def get_person(user: Any, pk: int, *, purpose: str = "") -> PersonDetail:
         households=_households(user, person))
 
 
-FIELD_LABELS = {
-    "name": "姓名", "former_names": "曾用名", "id_number": "身份证号", "gender": "性别", "birth_date": "出生日期",
-    "phones": "电话", "ethnicity": "民族", "hukou_area": "户籍地", "residence_type": "人口类型",
-    "address_code": "标准地址", "address_text": "住址原文", "grid_code": "所在网格", "employer": "工作单位",
-}
-
 MASK_BY_FIELD = {"name": Field.NAME, "former_names": Field.NAME, "id_number": Field.ID_NUMBER,
                  "phones": Field.PHONE, "address_text": Field.ADDRESS}
 
@@ -173,13 +167,13 @@ def _value_for(user: Any, field_name: str, value: str, purpose: str) -> str:
 def _provenance(user: Any, person: Person, purpose: str) -> list[dict[str, Any]]:
     rows = (Provenance.objects.filter(person=person).select_related("source", "record")
             .order_by("field", "-chosen", "-observed_at"))
-    return [{"field": FIELD_LABELS.get(p.field, p.field), "value": _value_for(user, p.field, p.value, purpose),
+    return [{"field": vocab.FIELD_LABELS.get(p.field, p.field), "value": _value_for(user, p.field, p.value, purpose),
              "source": p.source.name, "record": p.record.record_key, "line": p.record.line,
              "batch": p.record.batch_id, "observed_at": p.observed_at, "chosen": p.chosen} for p in rows]
 
 
 def _conflicts(user: Any, person: Person, purpose: str) -> list[dict[str, Any]]:
-    return [{"pk": c.pk, "field": FIELD_LABELS.get(c.field, c.field), "status": c.get_status_display(), "chosen": c.chosen,
+    return [{"pk": c.pk, "field": vocab.FIELD_LABELS.get(c.field, c.field), "status": c.get_status_display(), "chosen": c.chosen,
              "values": sorted({_value_for(user, c.field, str(v.get("value", "")), purpose)
                                for v in c.values})}
             for c in person.conflicts.order_by("field")]

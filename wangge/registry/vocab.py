@@ -101,6 +101,15 @@ ORG_TYPE_SPELLINGS = {label: key for key, label in ORG_TYPES.items()} | {
 }
 
 
+# How each golden-record field is named on pages, in provenance and in forms.
+FIELD_LABELS = {
+    "name": "姓名", "former_names": "曾用名", "id_number": "身份证号", "gender": "性别", "birth_date": "出生日期",
+    "phones": "电话", "ethnicity": "民族", "hukou_area": "户籍地", "residence_type": "人口类型",
+    "address": "现住址", "address_code": "标准地址", "address_text": "住址原文", "grid_code": "所在网格",
+    "employer": "工作单位", "tags": "人群类别",
+}
+
+
 def lookup(spellings: dict[str, str], value: str) -> str | None:
     """The key for a spelling, forgiving width, case and surrounding space."""
     text = unicodedata.normalize("NFKC", value or "").strip()
