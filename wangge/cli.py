@@ -3,6 +3,7 @@
     wangge demo                      set up and start the demo city
     wangge serve [--port 8000]       web server
     wangge worker                    background jobs
+    wangge tick [--all]              run the periodic ticks that are due (or all) once
     wangge generate --people N --seed S
     wangge import-areas FILE.geojson [--tolerance M2]
     wangge export-areas [--layer L] [-o FILE]
@@ -225,6 +226,23 @@ def cmd_worker(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tick(args: argparse.Namespace) -> int:
+    _setup_django()
+    from wangge.core import ticks
+
+    results = ticks.run_all() if args.all else ticks.run_due()
+    if not results:
+        print("没有到期的定时任务。")
+    failed = 0
+    for name, result in results.items():
+        if isinstance(result, Exception):
+            failed += 1
+            print(f"{name}\t失败：{type(result).__name__}: {result}")
+        else:
+            print(f"{name}\t{json.dumps(result, ensure_ascii=False, default=str)}")
+    return 1 if failed else 0
+
+
 def _gunicorn_argv(host: str, port: int, workers: int) -> list[str]:
     return [
         sys.executable, "-m", "gunicorn", "wangge.wsgi:application",
@@ -355,6 +373,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--interval", type=float, default=1.0)
     p.add_argument("--batch", action="store_true", help="运行完队列中的任务后退出")
     p.set_defaults(func=cmd_worker)
+
+    p = sub.add_parser("tick", help="运行一次到期的定时任务（供 cron 使用）")
+    p.add_argument("--all", action="store_true", help="不论是否到期，全部运行")
+    p.set_defaults(func=cmd_tick)
 
     p = sub.add_parser("generate", help="生成演示城市")
     p.add_argument("--people", type=int, default=20_000)

@@ -172,3 +172,25 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
 }
+
+# ---- notifications and periodic ticks (wangge.core.notify, wangge.core.ticks) ----
+# External notification channels: name → dotted path of a class with
+# `send(recipient, notification)`. The logging ones only write to the
+# "wangge.notify" logger; set WANGGE_NOTIFY_EMAIL=wangge.core.notify.EmailChannel
+# (and EMAIL_HOST…) to send real mail, or point WANGGE_NOTIFY_SMS at a gateway.
+WANGGE_NOTIFY_CHANNELS = {
+    "sms": os.environ.get("WANGGE_NOTIFY_SMS", "wangge.core.notify.LoggingSms"),
+    "email": os.environ.get("WANGGE_NOTIFY_EMAIL", "wangge.core.notify.LoggingEmail"),
+}
+# A delivery that keeps failing is given up after this many tries (one a minute).
+WANGGE_NOTIFY_MAX_ATTEMPTS = int(os.environ.get("WANGGE_NOTIFY_MAX_ATTEMPTS", "5"))
+# A delivery claimed longer ago than this was claimed by a process that died.
+WANGGE_NOTIFY_LEASE_SECONDS = int(os.environ.get("WANGGE_NOTIFY_LEASE_SECONDS", "300"))
+# Prefixed to notification links in emails, e.g. https://wangge.example.gov.cn
+WANGGE_SITE_URL = os.environ.get("WANGGE_SITE_URL", "")
+EMAIL_HOST = os.environ.get("EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _flag("EMAIL_USE_TLS")
+DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "wangge@localhost")

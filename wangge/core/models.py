@@ -1,5 +1,7 @@
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 
 class AuditEntry(models.Model):
@@ -45,3 +47,102 @@ class AuditHead(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.seq} {self.hash[:12]}"
+
+
+class Notification(models.Model):
+    """One message in one user's inbox; see core.notify.
+
+    `key` names the occasion (say `case:12:overdue:1767225600`), and a user gets
+    a key at most once, so a job that re-runs after a crash cannot repeat itself.
+    """
+
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("收件人"), on_delete=models.CASCADE,
+        related_name="notifications",
+    )
+    kind = models.CharField(_("类型"), max_length=40, db_index=True)
+    title = models.CharField(_("标题"), max_length=200)
+    body = models.TextField(_("内容"), blank=True)
+    link = models.CharField(_("链接"), max_length=500, blank=True)
+    key = models.CharField(_("幂等键"), max_length=200)
+    created_at = models.DateTimeField(_("时间"), default=timezone.now)
+    read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
+    # The notify() call that inserted the row: bulk_create(ignore_conflicts=True)
+    # cannot say which rows were new, so notify() asks for the rows carrying its
+    # own token afterwards.
+    batch = models.UUIDField(editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["recipient", "key"], name="notification_once_per_key"),
+        ]
+        indexes = [
+            models.Index(fields=["recipient", "-created_at"], name="notification_inbox"),
+            models.Index(fields=["recipient", "read_at"], name="notification_unread"),
+        ]
+        verbose_name = _("通知")
+        verbose_name_plural = _("通知")
+
+    def __str__(self) -> str:
+        return f"{self.recipient_id} · {self.title}"
+
+
+class DeliveryStatus(models.TextChoices):
+    PENDING = "pending", _("待发送")
+    SENDING = "sending", _("发送中")
+    SENT = "sent", _("已发送")
+    SKIPPED = "skipped", _("未发送")
+    FAILED = "failed", _("发送失败")
+
+
+class NotificationDelivery(models.Model):
+    """A notification's trip through one external channel (sms, email).
+
+    A sender claims the row by moving it from PENDING to SENDING in one UPDATE,
+    so two processes never both send it; SENT and SKIPPED are final. A row left
+    SENDING longer than WANGGE_NOTIFY_LEASE_SECONDS was claimed by a process that
+    died, and is claimed again.
+    """
+
+    notification = models.ForeignKey(
+        Notification, verbose_name=_("通知"), on_delete=models.CASCADE, related_name="deliveries",
+    )
+    channel = models.CharField(_("渠道"), max_length=20)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=DeliveryStatus.choices, default=DeliveryStatus.PENDING,
+    )
+    attempts = models.PositiveSmallIntegerField(_("尝试次数"), default=0)
+    claimed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    done_at = models.DateTimeField(_("完成时间"), null=True, blank=True)
+    detail = models.CharField(_("说明"), max_length=500, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["notification", "channel"],
+                                    name="delivery_once_per_channel"),
+        ]
+        indexes = [models.Index(fields=["status", "claimed_at"], name="delivery_pending")]
+        verbose_name = _("通知发送")
+        verbose_name_plural = _("通知发送")
+
+    def __str__(self) -> str:
+        return f"{self.notification_id} · {self.channel} · {self.status}"
+
+
+class TickRun(models.Model):
+    """When a periodic tick (core.ticks) last ran, shared by every worker process."""
+
+    name = models.CharField(_("名称"), max_length=100, unique=True)
+    last_run_at = models.DateTimeField(_("上次运行"), null=True, blank=True)
+    last_finished_at = models.DateTimeField(_("上次结束"), null=True, blank=True)
+    last_result = models.JSONField(_("上次结果"), null=True, blank=True)
+    last_error = models.TextField(_("上次错误"), blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("定时任务")
+        verbose_name_plural = _("定时任务")
+
+    def __str__(self) -> str:
+        return self.name

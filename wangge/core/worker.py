@@ -1,9 +1,13 @@
-"""The `wangge worker` process: django-tasks-db's worker plus a reaper.
+"""The `wangge worker` process: django-tasks-db's worker plus a housekeeping thread.
 
 django-tasks-db has no lease: a worker killed with SIGKILL leaves its task
-RUNNING for ever and a restarted worker skips it. The reaper puts RUNNING tasks
-older than WANGGE_TASK_STALE_SECONDS back to READY, so they run again; every
-job must therefore be idempotent.
+RUNNING for ever and a restarted worker skips it. Every `reap_every` seconds the
+housekeeping thread puts RUNNING tasks older than WANGGE_TASK_STALE_SECONDS back
+to READY, so they run again; every job must therefore be idempotent.
+
+Every `tick_every` seconds the same thread runs the periodic ticks that are due
+(core.ticks.run_due); the database decides which are due, so several worker
+processes do not run a tick more often than it asks.
 """
 
 from __future__ import annotations
@@ -12,6 +16,9 @@ import logging
 import os
 import socket
 import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -36,23 +43,49 @@ def reap_stale_tasks(stale_seconds: int | None = None) -> int:
     return n
 
 
-def _reaper(stop: threading.Event, every: float) -> None:
-    while not stop.wait(every):
-        try:
-            reap_stale_tasks()
-        except Exception:  # keep reaping: one failed query must not end the thread
-            logger.exception("reaping stale tasks failed")
-        finally:
-            close_old_connections()
+def _run_ticks() -> None:
+    from wangge.core import ticks
+
+    ticks.run_due()
 
 
-def run_worker(*, interval: float = 1.0, reap_every: float = 30.0, batch: bool = False) -> None:
+@dataclass
+class _Chore:
+    func: Callable[[], object]
+    every: float
+    what: str
+    last: float
+
+
+def _housekeeper(stop: threading.Event, reap_every: float, tick_every: float) -> None:
+    # run_worker reaped just before starting this thread; ticks run at once.
+    chores = [_Chore(_run_ticks, tick_every, "running ticks", float("-inf")),
+              _Chore(reap_stale_tasks, reap_every, "reaping stale tasks", time.monotonic())]
+    while True:
+        for chore in chores:
+            if time.monotonic() - chore.last < chore.every:
+                continue
+            chore.last = time.monotonic()
+            try:
+                chore.func()
+            except Exception:  # keep going: one failed query must not end the thread
+                logger.exception("%s failed", chore.what)
+            finally:
+                close_old_connections()
+        wait = min(c.last + c.every for c in chores) - time.monotonic()
+        if stop.wait(max(wait, 0.01)):
+            return
+
+
+def run_worker(*, interval: float = 1.0, reap_every: float = 30.0, tick_every: float = 30.0,
+               batch: bool = False) -> None:
     from django_tasks_db.management.commands.db_worker import Worker
 
     reap_stale_tasks()
     stop = threading.Event()
-    reaper = threading.Thread(target=_reaper, args=(stop, reap_every), daemon=True)
-    reaper.start()
+    housekeeper = threading.Thread(target=_housekeeper, args=(stop, reap_every, tick_every),
+                                   daemon=True, name="wangge-housekeeper")
+    housekeeper.start()
     worker = Worker(
         queue_names=["*"], interval=interval, batch=batch, backend_name="default",
         startup_delay=not batch, max_tasks=None,

@@ -30,3 +30,29 @@ def test_stale_running_task_is_requeued_and_fresh_one_left_alone():
     done.refresh_from_db()
     assert stale.status == "READY" and stale.started_at is None
     assert fresh.status == "RUNNING" and done.status == "SUCCESSFUL"
+
+
+def test_housekeeper_runs_ticks_and_reaps_until_stopped(monkeypatch):
+    import threading
+
+    from wangge.core import worker
+
+    calls: list[str] = []
+    stop = threading.Event()
+
+    def tick() -> None:
+        calls.append("tick")
+        if calls.count("tick") >= 3:
+            stop.set()
+
+    def reap() -> int:
+        calls.append("reap")
+        raise RuntimeError("database away")  # logged; the thread carries on
+
+    monkeypatch.setattr(worker, "_run_ticks", tick)
+    monkeypatch.setattr(worker, "reap_stale_tasks", reap)
+    thread = threading.Thread(target=worker._housekeeper, args=(stop, 0.02, 0.01))
+    thread.start()
+    thread.join(timeout=5)
+    assert not thread.is_alive()
+    assert calls[0] == "tick" and calls.count("tick") == 3 and "reap" in calls
