@@ -10,7 +10,7 @@ import pytest
 
 from wangge.testing import city
 
-pytest_plugins = ["wangge.testing.registry_fixtures", "wangge.testing.browser"]
+pytest_plugins = ["wangge.testing.registry_fixtures", "wangge.testing.cases", "wangge.testing.browser"]
 
 
 def pytest_configure(config: Any) -> None:

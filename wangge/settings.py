@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "wangge.addresses",
     "wangge.registry",
     "wangge.fusion",
+    "wangge.cases",
     "wangge.dashboard",
     "wangge.demo",
 ]

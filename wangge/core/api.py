@@ -85,6 +85,7 @@ def _mount_routers() -> None:
     from wangge.addresses.api import router as addresses_router
     from wangge.areas.api import locate_router
     from wangge.areas.api import router as areas_router
+    from wangge.cases.api import router as cases_router
     from wangge.core.inbox_api import router as inbox_router
     from wangge.fusion.api import router as fusion_router
     from wangge.registry.api import router as registry_router
@@ -95,6 +96,7 @@ def _mount_routers() -> None:
     api.add_router("/registry", registry_router)
     api.add_router("/fusion", fusion_router)
     api.add_router("/inbox", inbox_router)
+    api.add_router("/cases", cases_router)
 
 
 _mount_routers()

@@ -1,6 +1,6 @@
-"""Fixtures for the dashboard's page tests, and the browser for the
-`browser`-marked ones: Playwright's sync API driving Debian's chromium (never a
-downloaded browser)."""
+"""Browser fixtures for the `browser`-marked page tests of every app (a pytest
+plugin named in the root conftest): Playwright's sync API driving Debian's
+chromium, never a downloaded browser."""
 
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ CHROMIUM_ARGS = [
     "--no-sandbox", "--disable-gpu", "--disable-background-networking",
     "--disable-component-update", "--disable-sync", "--no-first-run",
 ]
-ROOT = Path(__file__).resolve().parents[3]
+ROOT = Path(__file__).resolve().parents[2]
 VENDOR = ROOT / "wangge" / "static" / "vendor"
 # Set to a directory to keep screenshots of the browser tests (development aid).
 SCREENSHOT_DIR = os.environ.get("WANGGE_SCREENSHOT_DIR", "")
