@@ -23,6 +23,11 @@ DEFAULTS: dict[str, Any] = {
     # Verification passing closes the case at once (the centre need not click).
     "WANGGE_CASE_CLOSE_ON_VERIFY": True,
     "WANGGE_RESIDENT_REPORTS_PER_HOUR": 10,
+    # Where a report with no point and no reporter's area goes (a district
+    # code); empty: the one district in the area table, if there is one.
+    "WANGGE_CASE_DEFAULT_AREA": "",
+    # Open311: the jurisdiction this server answers for.
+    "WANGGE_OPEN311_JURISDICTION": "dongli.wangge",
     "WANGGE_PHOTO_MAX_BYTES": 8 * 1024 * 1024,
     "WANGGE_PHOTOS_PER_STEP": 6,
     # "09:00-12:00,13:30-17:30"

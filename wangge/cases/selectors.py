@@ -182,9 +182,7 @@ def public_status(tracking_code: str) -> dict[str, Any]:
             .filter(tracking_code=tracking_code.strip().upper()).first())
     if case is None:
         raise NotFound("case_not_found", "查询码无效，请核对后重试")
-    steps = [{"at": e.at, "action": e.action, "label": _public_label(e.action), "note": (
-        e.note if e.action in ("handle", "reject", "merge", "verify") else "")}
-        for e in case.events.order_by("at", "id") if _public_label(e.action)]
+    steps = public_steps(list(case.events.order_by("at", "id")))
     return {"case": case, "state": rules.STATE_NAMES.get(case.state, case.state), "steps": steps,
             "can_rate": case.state == rules.CLOSED and case.rating is None}
 
@@ -198,8 +196,16 @@ PUBLIC_LABELS = {
 }
 
 
-def _public_label(action: str) -> str:
-    return PUBLIC_LABELS.get(action, "")
+# Steps whose note the public may read: what was done, or why not.
+PUBLIC_NOTES = frozenset({"handle", "reject", "merge", "verify"})
+
+
+def public_steps(events: list[CaseEvent]) -> list[dict[str, Any]]:
+    """The timeline as a resident or an Open311 client sees it: labels, and
+    notes only of the steps that answer the report."""
+    return [{"at": e.at, "action": e.action, "label": PUBLIC_LABELS[e.action],
+             "note": e.note.strip() if e.action in PUBLIC_NOTES else ""}
+            for e in events if e.action in PUBLIC_LABELS]
 
 
 # --- routing tool ---------------------------------------------------------------

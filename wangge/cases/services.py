@@ -76,7 +76,7 @@ def file_report(*, report: Report, by: Any = None, device: Device | None = None,
     if report.channel == Channel.RESIDENT and by is None:
         _check_rate(client_key, now)
 
-    place = _locate(lon, lat)
+    place = _locate(lon, lat, fallback=_default_area(by))
     suggestions: list[classify.Guess] = []
     if category is None:
         suggestions = classifying.guess(f"{description} {report.address_text}".strip())
@@ -120,9 +120,25 @@ class Place:
     distance_m: float | None = None
 
 
-def _locate(lon: float | None, lat: float | None) -> Place:
+def _default_area(by: Any) -> str:
+    """Where a report without a point goes: the reporter's own area, else the
+    district the platform serves, so some centre always sees it."""
+    own = str(getattr(by, "area_code", "") or "")
+    if own:
+        return own
+    configured = str(conf.get("WANGGE_CASE_DEFAULT_AREA") or "")
+    if configured:
+        return configured
+    from wangge.areas.models import Area
+
+    districts = list(Area.objects.filter(level="district", layer_id=BASE_LAYER)
+                     .values_list("code", flat=True)[:2])
+    return districts[0] if len(districts) == 1 else ""
+
+
+def _locate(lon: float | None, lat: float | None, fallback: str = "") -> Place:
     if lon is None or lat is None:
-        return Place("", "", True, {})
+        return Place("", fallback, True, {})
     index = grid_index()
     result = index.locate_many([lon], [lat], with_nearest=True)
     layers: dict[str, str] = {}

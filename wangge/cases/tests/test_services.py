@@ -265,3 +265,11 @@ def test_a_wrong_phone_number_is_refused(catalog: None) -> None:
         file_report(report=Report("垃圾很多", lon=city.POINT_A[0], lat=city.POINT_A[1],
                                   channel="resident", contact_phone="12345"))
     assert err.value.code == "invalid_phone"
+
+
+def test_a_report_without_a_point_reaches_the_district_centre(viewer: Any, catalog: None) -> None:
+    from wangge.cases.selectors import centre_queue
+
+    case = make_case(None, channel="resident", lon=None, lat=None, address_text="东丽大道与津塘路交口")
+    assert case.area_code == city.DISTRICT and case.outside
+    assert case in centre_queue(viewer)
