@@ -1,15 +1,17 @@
 from __future__ import annotations
 
-from datetime import datetime
+from dataclasses import asdict
+from datetime import date, datetime
 from typing import Any, Literal
+from urllib.parse import quote
 
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from ninja import Field, File, Form, Query, Router, Schema
 from ninja.files import UploadedFile
 from ninja.pagination import LimitOffsetPagination, paginate
 from ninja.security import APIKeyHeader
 
-from wangge.cases import classifying, rules, selectors, services
+from wangge.cases import classifying, evaluation, rules, selectors, services
 from wangge.cases.models import Case, Channel
 from wangge.core.errors import InvalidInput
 
@@ -257,6 +259,87 @@ def rate_case(request: HttpRequest, tracking_code: str, payload: RatingIn) -> di
     case = services.rate_by_tracking_code(tracking_code=tracking_code, rating=payload.rating,
                                           comment=payload.comment)
     return {"tracking_code": case.tracking_code, "rating": case.rating}
+
+
+# --- 考核评价 -------------------------------------------------------------------
+# Appended below the case routes; the imports stay with the endpoints that use them.
+
+
+class EvaluationRowOut(Schema):
+    key: str
+    name: str
+    reports: int
+    valid: int
+    registered: int
+    dispatched: int
+    due: int
+    closed: int
+    closed_on_time: int
+    on_time_rate: float | None
+    overdue: int
+    rework: int
+    rework_rate: float | None
+    returns: int
+    mean_handling_hours: float | None
+    verified: int
+    verified_on_time: int
+    verify_on_time_rate: float | None
+    rated: int
+    satisfaction: float | None
+    score: float | None
+    rank: int | None
+
+
+class DefinitionOut(Schema):
+    field: str
+    label: str
+    definition: str
+
+
+class EvaluationOut(Schema):
+    title: str
+    start: date
+    end: date
+    by: str
+    attribution: str
+    period_note: str
+    weights: dict[str, float]
+    definitions: list[DefinitionOut]
+    rows: list[EvaluationRowOut]
+
+
+EvaluationBy = Literal["department", "street", "community", "grid", "worker"]
+_EVALUATION_HELP = ("start、end 为北京时间的日期（含首尾两日），期间不超过 366 天；"
+                    "by 取 department（部门）、street（街道）、community（社区）、grid（网格）"
+                    "或 worker（网格员）。只统计本人权限范围内的案件。")
+
+
+@router.get("/evaluation", response=EvaluationOut, summary="考核评价",
+            description=_EVALUATION_HELP)
+def case_evaluation(request: HttpRequest, start: date, end: date,
+                    by: EvaluationBy = "department") -> Any:
+    rows = evaluation.evaluate(request.user, start=start, end=end, by=by)
+    return {
+        "title": evaluation.title_for(by), "start": start, "end": end, "by": by,
+        "attribution": evaluation.ATTRIBUTION[by], "period_note": evaluation.PERIOD_NOTE,
+        "weights": evaluation.SCORE_WEIGHTS,
+        "definitions": [{"field": d.field, "label": d.label, "definition": d.text}
+                        for d in evaluation.DEFINITIONS],
+        "rows": [asdict(r) for r in rows],
+    }
+
+
+@router.get("/evaluation.xlsx", summary="考核评价导出（Excel）", description=_EVALUATION_HELP)
+def case_evaluation_xlsx(request: HttpRequest, start: date, end: date,
+                         by: EvaluationBy = "department") -> HttpResponse:
+    rows = evaluation.evaluate(request.user, start=start, end=end, by=by)
+    content = evaluation.to_xlsx(rows, title=evaluation.title_for(by), start=start, end=end, by=by)
+    name, fallback = evaluation.file_names(by, start, end)
+    response = HttpResponse(content, content_type=evaluation.XLSX_TYPE)
+    # RFC 6266 / 5987: the ASCII name for old clients, the Chinese one for the rest.
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}")
+    return response
 
 
 @router.get("/{case_id}", response=CaseDetail, summary="案件详情与流转记录")
