@@ -118,7 +118,7 @@ def _prepare_database(url: str, people: int) -> dict[str, Any]:
 
     call_command("migrate", verbosity=0)
     from wangge.accounts.services import create_user, issue_token
-    from wangge.areas.models import Area
+    from wangge.addresses.models import Address
     from wangge.demo import names
     from wangge.demo.cases import setup_cases
     from wangge.demo.generator import generate_city
@@ -126,9 +126,11 @@ def _prepare_database(url: str, people: int) -> dict[str, Any]:
     generate_city(seed=SEED, people=people, registry=False, cases=False)
     setup_cases(names.DISTRICT_CODE)
     user = create_user("bench", "bench-pass-1234", role="grid_worker", area_code=names.DISTRICT_CODE)
-    grids = list(Area.objects.filter(level="grid", layer_id="base")
-                 .values_list("code", "centroid_lon", "centroid_lat"))
-    return {"token": issue_token(user, "bench").key, "grids": grids}
+    # Reports come from where people live: building points spread over every
+    # grid, so nearby same-category reports are as rare as in a real district.
+    spots = list(Address.objects.filter(level="building", lon__isnull=False)
+                 .order_by("code").values_list("code", "lon", "lat"))
+    return {"token": issue_token(user, "bench").key, "grids": spots}
 
 
 def _bodies(n: int, grids: list[tuple[str, float, float]], seed: int) -> list[bytes]:
@@ -142,8 +144,8 @@ def _bodies(n: int, grids: list[tuple[str, float, float]], seed: int) -> list[by
     out = []
     for i, (_, code) in enumerate(sample_reports(seed, n)):
         _, lon, lat = rng.choice(grids)
-        body = {"description": report_text(rng, items[code]), "lon": lon + rng.uniform(-4e-4, 4e-4),
-                "lat": lat + rng.uniform(-3e-4, 3e-4), "external_id": f"bench:{code}:{i}"}
+        body = {"description": report_text(rng, items[code]), "lon": lon + rng.uniform(-1e-4, 1e-4),
+                "lat": lat + rng.uniform(-1e-4, 1e-4), "external_id": f"bench:{code}:{i}"}
         if i % 2 == 0:
             body["category"] = code
         out.append(json.dumps(body, ensure_ascii=False).encode())

@@ -100,13 +100,15 @@ def file_report(*, report: Report, by: Any = None, device: Device | None = None,
         _save_photos(case, photos, PhotoStage.REPORT)
         _event(case, by, "report", "", State.REPORTED, now, note=_report_note(case, place),
                data={"channel": report.channel})
-        audit.record(by, "case.report", "case", case.pk,
-                     fields=["contact_phone"] if phone else (), reason=report.channel)
         if _may_auto_dispatch(case):
             _auto_dispatch(case, now)
         else:
             case.save(update_fields=["possible_duplicate"])
             notices.waiting_for_centre(case)
+        # Last: appending to the audit chain locks its head until commit, and
+        # every intake in every process queues on that lock.
+        audit.record(by, "case.report", "case", case.pk,
+                     fields=["contact_phone"] if phone else (), reason=report.channel)
     return case
 
 
