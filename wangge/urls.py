@@ -11,4 +11,6 @@ urlpatterns = [
     path("", include("wangge.dashboard.urls")),
     path("", include("wangge.registry.urls")),
     path("", include("wangge.fusion.urls")),
+    path("", include("wangge.cases.urls")),
+    path("open311/v2/", include("wangge.cases.open311")),
 ]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from wangge.accounts.models import Role
@@ -27,9 +27,21 @@ STAFF = frozenset(set(Role.values) - {Role.RESIDENT})
 PEOPLE = frozenset(STAFF - {Role.DEPARTMENT_STAFF})
 IMPORTERS = frozenset({Role.ADMIN, Role.DISTRICT_STAFF, Role.STREET_STAFF, Role.COMMUNITY_STAFF,
                        Role.DEPARTMENT_STAFF})
+# The case centres (cases.selectors.CENTRE_ROLES): they register, dispatch and
+# are evaluated; the command centre also supervises from the centre page.
+CASE_CENTRES = frozenset({Role.ADMIN, Role.DISTRICT_STAFF, Role.STREET_STAFF, Role.COMMUNITY_STAFF,
+                          Role.COMMAND_CENTRE})
+CASE_DEPARTMENTS = frozenset({Role.DEPARTMENT_STAFF, Role.POLICE})
+GRID_WORKERS = frozenset({Role.GRID_WORKER})
 
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("一张图"), "dashboard:map", STAFF),
+    NavItem(_("案件中心"), "cases:centre", CASE_CENTRES),
+    NavItem(_("部门工作台"), "cases:workbench", CASE_DEPARTMENTS),
+    NavItem(_("上报问题"), "cases:m_report", GRID_WORKERS),
+    NavItem(_("我的上报"), "cases:m_cases", GRID_WORKERS),
+    NavItem(_("待核查"), "cases:m_verify", GRID_WORKERS),
+    NavItem(_("案件列表"), "cases:list", CASE_CENTRES | CASE_DEPARTMENTS),
     NavItem(_("区域与网格"), "dashboard:areas", STAFF),
     NavItem(_("地址库"), "dashboard:addresses", STAFF),
     NavItem(_("实有人口"), "registry:people", PEOPLE),
@@ -37,6 +49,8 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("人工核对"), "fusion:review", PEOPLE),
     NavItem(_("采集任务"), "fusion:campaigns", PEOPLE),
     NavItem(_("数据导入"), "fusion:imports", IMPORTERS),
+    NavItem(_("考核评价"), "cases:evaluation", CASE_CENTRES),
+    NavItem(_("派遣规则"), "cases:routing", CASE_CENTRES),
     NavItem(_("系统管理"), "admin:index", frozenset({Role.ADMIN})),
 )
 
@@ -45,7 +59,17 @@ def items_for(user: Any) -> list[NavItem]:
     if not getattr(user, "is_authenticated", False):
         return []
     role = "admin" if user.is_superuser else user.role
-    return [item for item in NAV_ITEMS if role in item.roles]
+    return [item for item in NAV_ITEMS if role in item.roles and _routed(item.url_name)]
+
+
+def _routed(url_name: str) -> bool:
+    # A page another app has not shipped yet (the grid worker's phone pages
+    # arrive separately) is left out rather than breaking every page's top bar.
+    try:
+        reverse(url_name)
+    except NoReverseMatch:
+        return False
+    return True
 
 
 def home_url_for(user: Any) -> str:

@@ -239,6 +239,16 @@ def explain_route(user: Any, category_code: str, lon: float, lat: float, crs: st
                             candidates(category, place.area_code, place.layers))
 
 
+def dispatch_targets(user: Any) -> QuerySet[Any]:
+    """Departments a centre may dispatch to; a case goes only to one that
+    serves its area (services._department checks it)."""
+    from wangge.accounts.models import Department
+
+    if _role(user) not in CENTRE_ROLES:
+        return Department.objects.none()
+    return Department.objects.order_by("code")
+
+
 def routing_rules(user: Any) -> QuerySet[RoutingRule]:
     return RoutingRule.objects.select_related("category", "department").order_by(
         "category__code", "area_prefix")

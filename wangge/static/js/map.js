@@ -59,11 +59,25 @@
         var v = num(f.properties.completeness);
         return v === null ? null : v * 100;
       }
+    },
+    // Cases (wangge/cases selectors.cases_by_area): open and overdue cases in
+    // each area, at every level. Labels come from the page's data attributes.
+    {
+      key: 'cases_open', label: page.dataset.casesOpen || 'cases_open',
+      unit: page.dataset.casesUnit || '', digits: 0,
+      value: function (f) { return num(f.properties.cases_open); }
+    },
+    {
+      key: 'cases_overdue', label: page.dataset.casesOverdue || 'cases_overdue',
+      unit: page.dataset.casesUnit || '', digits: 0, ramp: 'alert',
+      value: function (f) { return num(f.properties.cases_overdue); }
     }
   ];
 
   // Blue ramp: light for low values, deep for high (command-centre convention).
   var RAMP = ['#e3eefb', '#a9c9f0', '#5f9ae0', '#2a66c2', '#0b3c8c'];
+  // For counts that call for action (overdue cases): white to red.
+  var RAMPS = {alert: ['#fdf0f0', '#f6b9b9', '#ea7a7a', '#d23c3c', '#9e1111']};
 
   var chart = echarts.init(el, null, {renderer: 'canvas'});
   window.wanggeMap = chart;
@@ -384,7 +398,7 @@
         precision: ind.digits,
         text: [ind.label + '（' + ind.unit + '）', ''],
         textStyle: {color: '#34495e', fontFamily: FONT},
-        inRange: {color: RAMP},
+        inRange: {color: RAMPS[ind.ramp] || RAMP},
         outOfRange: {color: '#d7dde5'}
       },
       series: [{
@@ -464,6 +478,31 @@
     return [h('dt', {text: label}), h('dd', {'data-figure': key, text: value})];
   }
 
+  // Open and overdue cases of the shown area, when the map knows them: from
+  // its feature among those drawn, or for the area whose children are drawn,
+  // the sum of its children.
+  function caseFigures(shown) {
+    var props = null;
+    var f = shown.code ? featureByCode(shown.code) : null;
+    if (f) {
+      props = f.properties;
+    } else if (state.features.length && num(state.features[0].properties.cases_open) !== null) {
+      props = {cases_open: 0, cases_overdue: 0};
+      state.features.forEach(function (g) {
+        props.cases_open += num(g.properties.cases_open) || 0;
+        props.cases_overdue += num(g.properties.cases_overdue) || 0;
+      });
+    }
+    if (!props || num(props.cases_open) === null) {
+      return [];
+    }
+    var unit = page.dataset.casesUnit || '';
+    return [].concat(
+      figure(page.dataset.casesOpen, fmt(num(props.cases_open)) + ' ' + unit, 'cases_open'),
+      figure(page.dataset.casesOverdue, fmt(num(props.cases_overdue)) + ' ' + unit, 'cases_overdue')
+    );
+  }
+
   function renderPanel() {
     var ind = state.indicator;
     var shown = state.selected || state.detail;
@@ -485,7 +524,8 @@
       shown.level ? figure(T.level, levelName(shown.level), 'level') : [],
       figure(T.households, fmt(num(shown.households)) + ' ' + T.unit_households, 'households'),
       figure(T.area, fmt(km2, 2) + ' ' + T.unit_km2, 'area'),
-      figure(T.child_count, fmt(num(shown.child_count)) + ' ' + T.unit_children, 'child_count')
+      figure(T.child_count, fmt(num(shown.child_count)) + ' ' + T.unit_children, 'child_count'),
+      caseFigures(shown)
     ).forEach(function (n) { dl.appendChild(n); });
     summary.appendChild(title);
     summary.appendChild(dl);
