@@ -13,9 +13,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from django.db.models import Q
-
 from wangge.accounts.models import Department
+from wangge.cases import lookups
 from wangge.cases.models import Category, RoutingRule
 
 
@@ -63,9 +62,7 @@ def candidates(category: Category, area_code: str, layers: dict[str, str],
                rules: Iterable[RoutingRule] | None = None) -> list[Candidate]:
     """Every rule that could concern this category, judged, best first."""
     if rules is None:
-        rules = (RoutingRule.objects.filter(active=True)
-                 .filter(Q(category=category) | Q(category__isnull=True))
-                 .select_related("department", "category"))
+        rules = lookups.rules_for(category)
     judged = [judge(r, category, area_code, layers) for r in rules]
     return sorted(judged, key=lambda c: (c.matches, c.rank, -c.rule.pk), reverse=True)
 
@@ -79,7 +76,7 @@ def route(category: Category, area_code: str, layers: dict[str, str]) -> Route |
     if default is not None and _serves(default, area_code):
         return Route(default, f"类别默认部门：{default}")
     if category.department_type:
-        local = [d for d in Department.objects.filter(type=category.department_type)
+        local = [d for d in lookups.departments_of_type(category.department_type)
                  if _serves(d, area_code)]
         if local:
             best = max(local, key=lambda d: len(d.area_code))

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -22,7 +22,7 @@ from django.utils import timezone
 from wangge.accounts.models import Department
 from wangge.areas.models import BASE_LAYER
 from wangge.areas.selectors import grid_index
-from wangge.cases import classify, classifying, conf, deadlines, notices, routing, rules
+from wangge.cases import classify, classifying, conf, deadlines, lookups, notices, routing, rules
 from wangge.cases.models import (
     Case,
     CaseEvent,
@@ -83,27 +83,30 @@ def file_report(*, report: Report, by: Any = None, device: Device | None = None,
         category = _confident(suggestions)
     confidence = 1.0 if report.category_code else (suggestions[0].confidence if suggestions else None)
 
+    case = Case(
+        tracking_code=_tracking_code(), channel=report.channel, description=description,
+        address_text=report.address_text.strip()[:200], category=category,
+        category_confidence=confidence,
+        suggestions=[[g.code, round(g.confidence, 4)] for g in suggestions],
+        urgency=urgency, lon=lon, lat=lat, grid_code=place.grid_code, area_code=place.area_code,
+        outside=place.outside, layers=place.layers, level=Level.COMMUNITY,
+        reporter=by if getattr(by, "pk", None) else None,
+        contact_name=report.contact_name.strip()[:50], contact_phone=phone, device=device,
+        external_id=report.external_id[:64], client=client_key, reported_at=now,
+    )
+    # The case is decided in memory, then written once with its whole timeline:
+    # intake is the platform's busiest write.
     with transaction.atomic():
-        case = Case.objects.create(
-            tracking_code=_tracking_code(), channel=report.channel, description=description,
-            address_text=report.address_text.strip()[:200], category=category,
-            category_confidence=confidence,
-            suggestions=[[g.code, round(g.confidence, 4)] for g in suggestions],
-            urgency=urgency, lon=lon, lat=lat, grid_code=place.grid_code, area_code=place.area_code,
-            outside=place.outside, layers=place.layers, level=Level.COMMUNITY,
-            reporter=by if getattr(by, "pk", None) else None,
-            contact_name=report.contact_name.strip()[:50], contact_phone=phone, device=device,
-            external_id=report.external_id[:64], client=client_key, reported_at=now,
-        )
         if category is not None:
             case.possible_duplicate = _possible_duplicate(case)
-        _save_photos(case, photos, PhotoStage.REPORT)
         _event(case, by, "report", "", State.REPORTED, now, note=_report_note(case, place),
                data={"channel": report.channel})
         if _may_auto_dispatch(case):
             _auto_dispatch(case, now)
-        else:
-            case.save(update_fields=["possible_duplicate"])
+        case.save(force_insert=True)
+        _flush(case)
+        _save_photos(case, photos, PhotoStage.REPORT)
+        if case.state != State.DISPATCHED:
             notices.waiting_for_centre(case)
         # Last: appending to the audit chain locks its head until commit, and
         # every intake in every process queues on that lock.
@@ -201,7 +204,7 @@ def _category(code: str) -> Category | None:
     code = (code or "").strip()
     if not code:
         return None
-    category = Category.objects.filter(code=code, active=True).first()
+    category = lookups.category(code)
     if category is None:
         raise InvalidInput("unknown_category", f"没有编码为“{code}”的在用案件类别",
                            fields={"category": code})
@@ -242,7 +245,7 @@ def _tracking_code() -> str:
 def _confident(guesses: Sequence[classify.Guess]) -> Category | None:
     if not guesses or guesses[0].confidence < classify.CONFIDENCE_THRESHOLD:
         return None
-    return Category.objects.filter(code=guesses[0].code, active=True).first()
+    return lookups.category(guesses[0].code)
 
 
 def _possible_duplicate(case: Case) -> Case | None:
@@ -275,12 +278,8 @@ def _auto_dispatch(case: Case, now: datetime) -> None:
     assert case.category is not None
     found = routing.route(case.category, case.area_code, case.layers)
     _step_register(case, None, now, "系统自动立案")
-    if found is None:
-        case.save()
-        notices.waiting_for_centre(case)
-        return
-    _step_dispatch(case, None, now, found.department, found.reason)
-    case.save()
+    if found is not None:
+        _step_dispatch(case, None, now, found.department, found.reason)
 
 
 # --- taking a step -------------------------------------------------------------
@@ -381,9 +380,44 @@ def _photo_stage(step: str) -> str:
 def _event(case: Case, by: Any, action: str, from_state: str, to_state: str, at: datetime,
            note: str = "", data: dict[str, Any] | None = None) -> None:
     name = (getattr(by, "display_name", "") or getattr(by, "username", "")) if by else "系统"
-    CaseEvent.objects.create(case=case, at=at, actor=by if getattr(by, "pk", None) else None,
-                             actor_name=name[:150], action=action, from_state=from_state,
-                             to_state=to_state, note=note, data=data or {})
+    event = CaseEvent(case=case, at=at, actor=by if getattr(by, "pk", None) else None,
+                      actor_name=name[:150], action=action, from_state=from_state,
+                      to_state=to_state, note=note, data=data or {})
+    if case.pk is None:
+        _unsaved(case).events.append(event)
+    else:
+        event.save()
+
+
+def _after_insert(case: Case, then: Callable[[], Any]) -> None:
+    """Run `then` now, or once a case still being filed is written."""
+    if case.pk is None:
+        _unsaved(case).after.append(then)
+    else:
+        then()
+
+
+@dataclass
+class _Unsaved:
+    events: list[CaseEvent] = field(default_factory=list)
+    after: list[Callable[[], Any]] = field(default_factory=list)
+
+
+def _unsaved(case: Case) -> _Unsaved:
+    pending: _Unsaved | None = getattr(case, "_unsaved", None)
+    if pending is None:
+        pending = _Unsaved()
+        case._unsaved = pending  # type: ignore[attr-defined]
+    return pending
+
+
+def _flush(case: Case) -> None:
+    """Write what waited for the case's id: its timeline, then the notices."""
+    pending = _unsaved(case)
+    CaseEvent.objects.bulk_create(pending.events)
+    for then in pending.after:
+        then()
+    case._unsaved = _Unsaved()  # type: ignore[attr-defined]
 
 
 def _move(case: Case, by: Any, action: str, to: str, at: datetime, note: str = "",
@@ -413,7 +447,7 @@ def _step_dispatch(case: Case, by: Any, at: datetime, department: Department, re
     deadlines.start_handling(case, at)
     _move(case, by, "dispatch", State.DISPATCHED, at, reason,
           {"department": department.code, "due": case.handle_due.isoformat() if case.handle_due else ""})
-    notices.dispatched(case)
+    _after_insert(case, lambda: notices.dispatched(case))
 
 
 def _register(case: Case, by: Any, at: datetime, given: StepInput, inputs: dict[str, Any]) -> None:
@@ -655,4 +689,5 @@ def load_catalog(*, by: Any, items: Sequence[Any], area_code: str = "") -> dict[
                 updated += 1
         audit.record(by, "case.catalog.load", "category", "", reason=f"{created} new, {updated} changed")
     classifying.forget()
+    lookups.forget()
     return {"created": created, "updated": updated, "total": len(items)}

@@ -41,7 +41,9 @@ def record(
     so a rolled-back write leaves no audit entry behind."""
     actor_id = getattr(actor, "pk", None) if actor is not None else None
     actor_name = getattr(actor, "username", "") or ("system" if actor is None else str(actor))
-    with transaction.atomic():
+    # No savepoint: a failed append must fail the caller's whole write anyway,
+    # and a savepoint is two more round trips on every audited change.
+    with transaction.atomic(savepoint=False):
         head, _ = AuditHead.objects.select_for_update().get_or_create(
             id=1, defaults={"seq": 0, "hash": chain.GENESIS}
         )

@@ -125,7 +125,7 @@ def notify(
     channels = tuple(dict.fromkeys(channels))
     token = uuid.uuid4()
     now = timezone.now()
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         taken = _already_notified(user_ids, key)
         rows = [Notification(recipient_id=uid, key=key, kind=kind[:40], title=title[:200],
                              body=body, link=link[:500], created_at=now, batch=token)

@@ -45,6 +45,7 @@ DEPARTMENTS = (
 
 def make_catalog() -> None:
     from wangge.accounts.models import Department
+    from wangge.cases import lookups
     from wangge.cases.classifying import forget
     from wangge.cases.models import Category, Kind
 
@@ -57,6 +58,7 @@ def make_catalog() -> None:
             "department_type": dept, "limit_normal": normal, "limit_urgent": urgent,
             "limit_emergency": emergency, "verify_limit": verify, "phrases": "\n".join(phrases)})
     forget()
+    lookups.forget()
 
 
 def department(code: str) -> Any:
