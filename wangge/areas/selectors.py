@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import json
+import threading
 from collections.abc import Callable
 from typing import Any
 
+import numpy as np
+import shapely
 from django.db.models import Count, Max, Q, QuerySet
+from shapely.geometry import mapping
 
 from wangge.areas import geo
 from wangge.areas.locator import CachedIndex, GridIndex, GridRecord
@@ -133,3 +138,46 @@ def _add_figures(user: Any, features: list[dict[str, Any]]) -> None:
         for code, values in provider(user, list(by_code)).items():
             if code in by_code:
                 by_code[code].update(values)
+
+
+# --- public grid outlines -------------------------------------------------------
+
+# Outlines per grid index: the index is rebuilt when areas change, so a new
+# index object means new outlines.
+_outlines_lock = threading.Lock()
+_outlines: tuple[GridIndex | None, dict[str, bytes]] = (None, {})
+# Metres: invisible at the map's scale, and it keeps a district's page light.
+SIMPLIFY_M = 2.0
+
+
+def public_grid_outlines(area: str = "") -> bytes:
+    """GeoJSON (WGS-84) of the base layer's grids under `area` (all when blank):
+    code and name only. Grid outlines are public knowledge, not personal data;
+    they come from the locator's cached index, the same the intake uses."""
+    global _outlines
+    index = grid_index()
+    with _outlines_lock:
+        cached_index, by_area = _outlines
+        if cached_index is not index:
+            by_area = {}
+            _outlines = (index, by_area)
+        if area in by_area:
+            return by_area[area]
+    layer = index.layers.get(BASE_LAYER)
+    features = []
+    if layer is not None:
+        scale = np.array([index.kx, index.ky])
+        for code, name, geom in zip(layer.codes, layer.names, layer.geoms, strict=True):
+            if not code.startswith(area):
+                continue
+            # The index keeps grids in metres (lon·kx, lat·ky); back to degrees.
+            simple = shapely.simplify(geom, SIMPLIFY_M, preserve_topology=True)
+            wgs = shapely.transform(simple, lambda xy: np.round(xy / scale, 6))
+            features.append({"type": "Feature", "properties": {"code": code, "name": name},
+                             "geometry": mapping(wgs)})
+    body = json.dumps({"type": "FeatureCollection", "features": features},
+                      ensure_ascii=False, separators=(",", ":")).encode()
+    with _outlines_lock:
+        if _outlines[0] is index:
+            _outlines[1][area] = body
+    return body

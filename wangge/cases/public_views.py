@@ -10,13 +10,9 @@ personal data) and the classifier's suggestions (reads only, writes nothing).
 
 from __future__ import annotations
 
-import json
-import threading
 from typing import Any
 from urllib.parse import urlencode
 
-import numpy as np
-import shapely
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
@@ -25,11 +21,8 @@ from django.urls import URLPattern, path, reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
-from shapely.geometry import mapping
 
-from wangge.areas.locator import GridIndex
-from wangge.areas.models import BASE_LAYER
-from wangge.areas.selectors import grid_index
+from wangge.areas.selectors import public_grid_outlines
 from wangge.cases import classifying, conf, rules, selectors, services
 from wangge.cases.models import Case, Channel, Urgency
 from wangge.core.errors import DomainError, NotFound
@@ -223,50 +216,9 @@ def classify_endpoint(request: HttpRequest) -> JsonResponse:
                          for g in guesses if g.code in names], safe=False)
 
 
-# Outlines per grid index: the index is rebuilt when areas change, so a new
-# index object means new outlines.
-_outlines_lock = threading.Lock()
-_outlines: tuple[GridIndex | None, dict[str, bytes]] = (None, {})
-# Metres: invisible at the map's scale, and it keeps a district's page light.
-SIMPLIFY_M = 2.0
-
-
-def _grid_outlines(area: str) -> bytes:
-    """GeoJSON (WGS-84) of the base layer's grids under `area` (all when blank):
-    code and name only. Grid outlines are public knowledge, not personal data;
-    they come from the locator's cached index, the same the intake uses."""
-    global _outlines
-    index = grid_index()
-    with _outlines_lock:
-        cached_index, by_area = _outlines
-        if cached_index is not index:
-            by_area = {}
-            _outlines = (index, by_area)
-        if area in by_area:
-            return by_area[area]
-    layer = index.layers.get(BASE_LAYER)
-    features = []
-    if layer is not None:
-        scale = np.array([index.kx, index.ky])
-        for code, name, geom in zip(layer.codes, layer.names, layer.geoms, strict=True):
-            if not code.startswith(area):
-                continue
-            # The index keeps grids in metres (lon·kx, lat·ky); back to degrees.
-            simple = shapely.simplify(geom, SIMPLIFY_M, preserve_topology=True)
-            wgs = shapely.transform(simple, lambda xy: np.round(xy / scale, 6))
-            features.append({"type": "Feature", "properties": {"code": code, "name": name},
-                             "geometry": mapping(wgs)})
-    body = json.dumps({"type": "FeatureCollection", "features": features},
-                      ensure_ascii=False, separators=(",", ":")).encode()
-    with _outlines_lock:
-        if _outlines[0] is index:
-            _outlines[1][area] = body
-    return body
-
-
 @require_GET
 def grids_endpoint(request: HttpRequest) -> HttpResponse:
-    response = HttpResponse(_grid_outlines(request.GET.get("area", "")[:15]),
+    response = HttpResponse(public_grid_outlines(request.GET.get("area", "")[:15]),
                             content_type="application/json")
     response["Cache-Control"] = "public, max-age=300"
     return response
