@@ -37,6 +37,7 @@ GRID_WORKERS = frozenset({Role.GRID_WORKER})
 NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("一张图"), "dashboard:map", STAFF),
     NavItem(_("案件中心"), "cases:centre", CASE_CENTRES),
+    NavItem(_("热线录入"), "cases:hotline", CASE_CENTRES),
     NavItem(_("部门工作台"), "cases:workbench", CASE_DEPARTMENTS),
     NavItem(_("上报问题"), "cases:m_report", GRID_WORKERS),
     NavItem(_("我的上报"), "cases:m_cases", GRID_WORKERS),

@@ -73,7 +73,7 @@ def _field_of(exc: DomainError) -> str:
 # --- filing a report (resident and grid worker) ---------------------------------
 
 
-def _typed(request: HttpRequest) -> dict[str, str]:
+def typed_report(request: HttpRequest) -> dict[str, str]:
     return {k: request.POST.get(k, "").strip() for k in TEXT_FIELDS}
 
 
@@ -81,7 +81,7 @@ def _coordinate(text: str) -> float | None:
     return float(text) if text else None
 
 
-def _file(request: HttpRequest, channel: str, values: dict[str, str]
+def file_from_form(request: HttpRequest, channel: str, values: dict[str, str]
           ) -> tuple[Case | None, dict[str, str], int]:
     """File the typed report; on a refusal, the errors by field and the status."""
     try:
@@ -110,11 +110,11 @@ def _form_context(request: HttpRequest, values: dict[str, str], errors: dict[str
         "categories": selectors.categories(), "urgencies": Urgency.choices,
         "crs_choices": CRS_CHOICES, "max_photos": int(conf.get("WANGGE_PHOTOS_PER_STEP")),
         "max_photo_mb": int(conf.get("WANGGE_PHOTO_MAX_BYTES")) // 1048576,
-        "area": request.GET.get("area", "")[:15], "js_strings": _js_strings(),
+        "area": request.GET.get("area", "")[:15], "js_strings": report_js_strings(),
     }
 
 
-def _js_strings() -> dict[str, str]:
+def report_js_strings() -> dict[str, str]:
     """report.js formats no prose of its own: {name} placeholders are filled there."""
     return {
         "none": _("尚未选择位置"),
@@ -143,9 +143,9 @@ def report_page(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        values = _typed(request)
+        values = typed_report(request)
         values["urgency"] = ""  # residents do not grade urgency; the centre does
-        case, errors, status = _file(request, Channel.RESIDENT, values)
+        case, errors, status = file_from_form(request, Channel.RESIDENT, values)
         if case is not None:
             return redirect("cases:report_sent", code=case.tracking_code)
     return render(request, "cases/public/report.html",
@@ -246,8 +246,8 @@ def m_report_page(request: HttpRequest) -> HttpResponse:
     errors: dict[str, str] = {}
     status = 200
     if request.method == "POST":
-        values = _typed(request)
-        case, errors, status = _file(request, Channel.GRID_WORKER, values)
+        values = typed_report(request)
+        case, errors, status = file_from_form(request, Channel.GRID_WORKER, values)
         if case is not None:
             messages.success(request, _("已上报：案件编号 %(code)s，当前状态：%(state)s") % {
                 "code": case.code, "state": case.get_state_display()})

@@ -1,8 +1,9 @@
 """Staff case pages: the centre's queue and supervision, the department's
 workbench, the case list and one case with a form per step it may take, the
-routing tool and the evaluation report.
+hotline operator's entry form, the routing tool and the evaluation report.
 
-Every page reads through selectors and writes through `services.take_step`;
+Every page reads through selectors and writes through `services.take_step`
+(the hotline form: `services.file_report`, by way of the phone form's helpers);
 a refusal of the workflow comes back as a message on the page it was asked
 from, never as an error page. Two reads are still made here: the department
 list for the dispatch select (no selector offers it yet) and the queue
@@ -30,8 +31,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from wangge.accounts.models import Department
-from wangge.cases import rules, selectors, services
-from wangge.cases.models import Case, Category, PhotoStage, State
+from wangge.cases import conf, public_views, rules, selectors, services
+from wangge.cases.models import Case, Category, Channel, PhotoStage, State, Urgency
 from wangge.core.errors import DomainError, NotFound
 from wangge.core.masking import Field as MaskField
 from wangge.core.masking import needs_purpose
@@ -432,6 +433,55 @@ def routing_page(request: HttpRequest) -> HttpResponse:
         "grids_source": reverse("api:api-root") + "areas/geojson?level=grid"})
 
 
+# --- 热线录入 ------------------------------------------------------------------
+
+
+def _hotline_strings() -> dict[str, str]:
+    """report.js's text, for an operator at a desk: the browser's own position
+    is the call centre's, not the caller's, so no message offers it."""
+    return {**public_views.report_js_strings(),
+            "none": _("尚未选择位置（选填：不选则由本中心人工定位）"),
+            "map_failed": _("网格图加载失败，请手动输入经纬度。"),
+            "no_grids": _("暂无网格图，请手动输入经纬度。")}
+
+
+@login_required
+def hotline_page(request: HttpRequest) -> HttpResponse:
+    """热线录入: an operator types a citizen's call; it goes through the same
+    intake (and the same field errors) as the phone report form, as channel
+    "hotline" with the operator as reporter, so a call without a point lands
+    in the operator's own centre queue (services._default_area)."""
+    user = request.user
+    if not _is_centre(user):
+        return _forbidden(request, _("热线录入仅供社区、街道、区级受理派遣中心和指挥中心使用。"))
+    values = {k: "" for k in public_views.TEXT_FIELDS}
+    errors: dict[str, str] = {}
+    status = 200
+    if request.method == "POST":
+        values = public_views.typed_report(request)
+        case, errors, status = public_views.file_from_form(request, Channel.HOTLINE, values)
+        if case is not None:
+            messages.success(request, _(
+                "热线工单已录入：案件编号 %(code)s，查询码 %(tracking)s（请告知来电人，"
+                "可凭查询码查询办理进度）。当前状态：%(state)s") % {
+                "code": case.code, "tracking": case.tracking_code,
+                "state": _(rules.STATE_NAMES.get(case.state, case.state))})
+            return redirect("cases:detail", pk=case.pk)
+    # Callers describe places across the street or community line: the map
+    # shows the operator's whole district (all grids for a city-wide admin).
+    district = str(getattr(user, "area_code", "") or "")[:6]
+    return render(request, "cases/hotline.html", {
+        "values": values, "errors": errors,
+        "photos_lost": bool(errors) and bool(request.FILES) and "photos" not in errors,
+        "categories": selectors.categories(), "urgencies": Urgency.choices,
+        "crs_choices": public_views.CRS_CHOICES,
+        "max_photos": int(conf.get("WANGGE_PHOTOS_PER_STEP")),
+        "max_photo_mb": int(conf.get("WANGGE_PHOTO_MAX_BYTES")) // 1048576,
+        "grids_url": reverse("cases:report_grids") + (
+            "?" + urlencode({"area": district}) if district else ""),
+        "js_strings": _hotline_strings()}, status=status)
+
+
 # --- 考核评价 ------------------------------------------------------------------
 
 
@@ -506,6 +556,7 @@ urlpatterns: list[URLPattern] = [
     path("cases/centre/", centre_page, name="centre"),
     path("cases/workbench/", workbench_page, name="workbench"),
     path("cases/routing/", routing_page, name="routing"),
+    path("cases/hotline/", hotline_page, name="hotline"),
     path("cases/evaluation/", evaluation_page, name="evaluation"),
     path("cases/evaluation.xlsx", evaluation_xlsx, name="evaluation_xlsx"),
     path("cases/<int:pk>/", detail_page, name="detail"),
