@@ -4,7 +4,8 @@
     wangge serve [--port 8000]       web server
     wangge worker                    background jobs
     wangge tick [--all]              run the periodic ticks that are due (or all) once
-    wangge generate --people N --seed S
+    wangge generate --people N --seed S [--no-registry] [--no-cases]
+    wangge cases load-catalog --area 120110
     wangge import-areas FILE.geojson [--tolerance M2]
     wangge export-areas [--layer L] [-o FILE]
     wangge locate LON LAT [--crs wgs84|gcj02|bd09]
@@ -86,10 +87,27 @@ def cmd_generate(args: argparse.Namespace) -> int:
     update, close = _progress_bar()
     try:
         summary = generate_city(seed=args.seed, people=args.people, registry=not args.no_registry,
-                                progress=update)
+                                cases=False if args.no_cases else None, progress=update)
     finally:
         close()
     print(json.dumps(summary, ensure_ascii=False, indent=2))
+    return 0
+
+
+def cmd_cases(args: argparse.Namespace) -> int:
+    _setup_django()
+    from wangge.areas.models import Area
+    from wangge.cases.catalog import ITEMS
+    from wangge.cases.services import load_catalog
+
+    area = Area.objects.filter(layer_id="base", code=args.area).first()
+    if area is None or area.level != "district":
+        print(f"区域编码 {args.area} 不是库中的区：类别的默认部门按区确定，请给出区级编码（如 120110）",
+              file=sys.stderr)
+        return 2
+    result = load_catalog(by=None, items=ITEMS, area_code=args.area)
+    print(f"案件类别已载入（{area.name}）：新增 {result['created']}，更新 {result['updated']}，"
+          f"共 {result['total']} 个")
     return 0
 
 
@@ -268,6 +286,13 @@ def _print_logins(url: str) -> None:
     print(f"  演示账户（密码均为 {DEMO_PASSWORD}）：")
     for username, role, scope in DEMO_ACCOUNTS:
         print(f"    {username:<12} {role:<10} {scope}")
+    from wangge.accounts.models import User
+
+    # The case demo gives every other grid a worker of its own (wangge.demo.cases).
+    worker = (User.objects.filter(role="grid_worker", username__startswith="wg")
+              .order_by("username").values_list("username", "area_code").first())
+    if worker is not None:
+        print(f"    {worker[0]:<12} {'网格员':<10} 其余每个网格一名：wg + 网格编码后 9 位（如 {worker[1]}）")
     print("  按 Ctrl+C 停止。")
     print("=" * 64 + "\n", flush=True)
 
@@ -382,8 +407,16 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--people", type=int, default=20_000)
     p.add_argument("--seed", type=int, default=2026)
     p.add_argument("--no-registry", action="store_true",
-                   help="只生成区域、网格与标准地址，不生成人口库（百万人规模时省去部门数据融合）")
+                   help="只生成区域、网格与标准地址，不生成人口库（百万人规模时省去部门数据融合）；也不生成案件")
+    p.add_argument("--no-cases", action="store_true",
+                   help="不模拟案件流转（默认生成 90 天的上报、派遣、处置、核查与评价）")
     p.set_defaults(func=cmd_generate)
+
+    p = sub.add_parser("cases", help="案件：load-catalog 载入案件类别目录（wangge/cases/catalog.py）")
+    cases_sub = p.add_subparsers(dest="action", required=True)
+    q = cases_sub.add_parser("load-catalog", help="按目录新增或更新案件类别，默认部门取该区的同类型部门")
+    q.add_argument("--area", required=True, help="区级区域编码，如 120110")
+    q.set_defaults(func=cmd_cases)
 
     p = sub.add_parser("import-areas", help="导入区域与网格 GeoJSON（全部通过校验才写入）")
     p.add_argument("file")

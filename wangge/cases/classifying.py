@@ -4,8 +4,11 @@ catalog changes or enough new cases have closed."""
 
 from __future__ import annotations
 
+import math
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 
 from django.db.models import Count, Max
@@ -77,6 +80,21 @@ def model() -> classify.Classifier | None:
             trained = None
         _cache = _Cached(revision, closed, trained, time.monotonic())
         return trained
+
+
+@contextmanager
+def held() -> Iterator[None]:
+    """Train once now and keep that model until the block ends: a simulation
+    (the demo) then classifies the same whatever the clock does meanwhile."""
+    global CHECK_EVERY_SECONDS
+    forget()
+    model()
+    every, CHECK_EVERY_SECONDS = CHECK_EVERY_SECONDS, math.inf
+    try:
+        yield
+    finally:
+        CHECK_EVERY_SECONDS = every
+        forget()
 
 
 def forget() -> None:

@@ -76,6 +76,20 @@ _USERS: tuple[tuple[str, Role, str, DepartmentType | None, str], ...] = (
     ("wangge2", Role.GRID_WORKER, "grid_street2", None, "网格员 李娜"),
     ("chengguan", Role.DEPARTMENT_STAFF, "district", DepartmentType.URBAN_MANAGEMENT,
      "城管队员 赵强"),
+    # One clerk per department, so every department's workbench has someone to
+    # sign for the demo's cases (the catalog sends cases to all of them).
+    ("shuiwu", Role.DEPARTMENT_STAFF, "district", DepartmentType.WATER, "水务局 马俊"),
+    ("zhujian", Role.DEPARTMENT_STAFF, "district", DepartmentType.HOUSING, "住建委 高峰"),
+    ("yingji", Role.DEPARTMENT_STAFF, "district", DepartmentType.EMERGENCY, "应急局 郑磊"),
+    ("huanbao", Role.DEPARTMENT_STAFF, "district", DepartmentType.ENVIRONMENT, "生态环境局 林静"),
+    ("shijian", Role.DEPARTMENT_STAFF, "district", DepartmentType.MARKET, "市场监管局 许文"),
+    ("minzheng", Role.DEPARTMENT_STAFF, "district", DepartmentType.CIVIL_AFFAIRS, "民政局 何芳"),
+    ("weijian", Role.DEPARTMENT_STAFF, "district", DepartmentType.HEALTH, "卫健委 宋佳"),
+    ("renshe", Role.DEPARTMENT_STAFF, "district", DepartmentType.HUMAN_RESOURCES, "人社局 韩冰"),
+    ("jiaotong", Role.DEPARTMENT_STAFF, "district", DepartmentType.TRANSPORT, "交通局 冯毅"),
+    ("sifa", Role.DEPARTMENT_STAFF, "district", DepartmentType.JUSTICE, "司法局 曹颖"),
+    ("jiaoyu", Role.DEPARTMENT_STAFF, "district", DepartmentType.EDUCATION, "教育局 邓琳"),
+    ("zongzhi", Role.DEPARTMENT_STAFF, "district", DepartmentType.GOVERNANCE, "综治中心 彭亮"),
     ("minjing", Role.POLICE, "street1", DepartmentType.POLICE, "社区民警 孙涛"),
     ("jumin", Role.RESIDENT, "none", None, "居民 周丽"),
 )
@@ -91,6 +105,18 @@ DEMO_ACCOUNTS: list[tuple[str, str, str]] = [
     ("wangge1", "网格员", f"{names.STREETS[0]}第一个网格"),
     ("wangge2", "网格员", f"{names.STREETS[1]}第一个网格"),
     ("chengguan", "部门工作人员", "东丽区城市管理委（全区）"),
+    ("shuiwu", "部门工作人员", "东丽区水务局（全区）"),
+    ("zhujian", "部门工作人员", "东丽区住建委（全区）"),
+    ("yingji", "部门工作人员", "东丽区应急局（全区）"),
+    ("huanbao", "部门工作人员", "东丽区生态环境局（全区）"),
+    ("shijian", "部门工作人员", "东丽区市场监管局（全区）"),
+    ("minzheng", "部门工作人员", "东丽区民政局（全区）"),
+    ("weijian", "部门工作人员", "东丽区卫健委（全区）"),
+    ("renshe", "部门工作人员", "东丽区人社局（全区）"),
+    ("jiaotong", "部门工作人员", "东丽区交通局（全区）"),
+    ("sifa", "部门工作人员", "东丽区司法局（全区）"),
+    ("jiaoyu", "部门工作人员", "东丽区教育局（全区）"),
+    ("zongzhi", "部门工作人员", "区委政法委综治中心（全区）"),
     ("minjing", "民警", f"东丽公安分局 · {names.STREETS[0]}"),
     ("jumin", "居民", "无负责区域（随手拍、查进度、评价）"),
 ]
@@ -105,8 +131,13 @@ def city_exists() -> bool:
 
 
 def generate_city(*, seed: int = 2026, people: int = 20000, registry: bool = True,
-                  progress: Progress | None = None) -> dict[str, Any]:
-    """Write a whole demo district for about `people` residents; returns counts."""
+                  cases: bool | None = None, progress: Progress | None = None) -> dict[str, Any]:
+    """Write a whole demo district for about `people` residents; returns counts.
+
+    `cases` plays 90 days of case traffic through the case workflow (see
+    wangge.demo.cases). By default it follows `registry`: a city without the
+    registry is the map-only city `--no-registry` promises (areas, grids,
+    addresses and the demo logins, nothing else)."""
     if city_exists():
         raise CityExists("city_exists", "数据库中已有区域数据，演示城市只能生成在空库中")
     report: Progress = progress or (lambda stage, done, total: None)
@@ -130,7 +161,23 @@ def generate_city(*, seed: int = 2026, people: int = 20000, registry: bool = Tru
 
         summary["registry"] = populate_registry(seed=seed, people=people, progress=report)
         summary["seconds"] = round(time.perf_counter() - started, 1)
+    if registry if cases is None else cases:
+        summary["cases"] = _cases(seed, people, report)
+        summary["seconds"] = round(time.perf_counter() - started, 1)
     return summary
+
+
+def _cases(seed: int, people: int, report: Progress) -> dict[str, Any]:
+    from wangge.demo.cases import per_day_for, populate_cases, setup_cases
+
+    report("案件准备", 0, 1)
+    setup = setup_cases(names.DISTRICT_CODE)
+    report("案件准备", 1, 1)
+    stats = populate_cases(seed=seed, per_day=per_day_for(people), report=report)
+    return {**setup, "cases": stats["cases"], "overdue": stats["overdue"], "rated": stats["rated"],
+            "states": {k.removeprefix("state:"): v for k, v in sorted(stats.items())
+                       if k.startswith("state:")},
+            "seconds": stats["seconds"]}
 
 
 def _import_areas(features: list[dict[str, Any]], report: Progress) -> None:
