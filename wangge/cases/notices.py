@@ -66,10 +66,11 @@ def grid_workers(case: Case) -> QuerySet[Any]:
 
 
 def _send(users: Iterable[Any], case: Case, kind: str, occasion: str, title: str, body: str = "",
-          urgent: bool = False) -> int:
+          urgent: bool = False, new_case: bool = False) -> int:
     return notify(users, key=f"case:{case.pk}:{occasion}", kind=kind,
                   title=f"【{case.code}】{title}", body=body or case.description[:120],
-                  link=f"/cases/{case.pk}/", channels=URGENT_CHANNELS if urgent else ())
+                  link=f"/cases/{case.pk}/", channels=URGENT_CHANNELS if urgent else (),
+                  first_time=new_case)
 
 
 def _due(case: Case) -> str:
@@ -79,15 +80,16 @@ def _due(case: Case) -> str:
     return f"处置时限 {due:%m-%d %H:%M}" + ("（节假日安排未公布，时限为暂定）" if case.provisional_due else "")
 
 
-def dispatched(case: Case) -> int:
+def dispatched(case: Case, *, new_case: bool = False) -> int:
+    """`new_case`: the case was filed in this transaction (intake)."""
     urgent = case.urgency != "normal"
     return _send(department_staff(case), case, "case_dispatched",
                  f"dispatch:{_stamp(case.dispatched_at)}",
                  f"新派遣案件：{case.category.name if case.category else '待定类别'}，{_due(case)}",
-                 urgent=urgent)
+                 urgent=urgent, new_case=new_case)
 
 
-def waiting_for_centre(case: Case) -> int:
+def waiting_for_centre(case: Case, *, new_case: bool = False) -> int:
     why = {
         "reported": "待受理" + ("（位置不在网格内）" if case.outside else "")
                     + ("（疑似重复）" if case.possible_duplicate_id else "")
@@ -96,7 +98,7 @@ def waiting_for_centre(case: Case) -> int:
         "returned": "被部门退回，待重新派遣",
     }.get(case.state, "待处理")
     return _send(centre_staff(case), case, "case_waiting",
-                 f"centre:{case.state}:{case.level}:{case.return_count}", why)
+                 f"centre:{case.state}:{case.level}:{case.return_count}", why, new_case=new_case)
 
 
 def verify_needed(case: Case) -> int:

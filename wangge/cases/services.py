@@ -107,7 +107,7 @@ def file_report(*, report: Report, by: Any = None, device: Device | None = None,
         _flush(case)
         _save_photos(case, photos, PhotoStage.REPORT)
         if case.state != State.DISPATCHED:
-            notices.waiting_for_centre(case)
+            notices.waiting_for_centre(case, new_case=True)
         # Last: appending to the audit chain locks its head until commit, and
         # every intake in every process queues on that lock.
         audit.record(by, "case.report", "case", case.pk,
@@ -389,14 +389,6 @@ def _event(case: Case, by: Any, action: str, from_state: str, to_state: str, at:
         event.save()
 
 
-def _after_insert(case: Case, then: Callable[[], Any]) -> None:
-    """Run `then` now, or once a case still being filed is written."""
-    if case.pk is None:
-        _unsaved(case).after.append(then)
-    else:
-        then()
-
-
 @dataclass
 class _Unsaved:
     events: list[CaseEvent] = field(default_factory=list)
@@ -447,7 +439,10 @@ def _step_dispatch(case: Case, by: Any, at: datetime, department: Department, re
     deadlines.start_handling(case, at)
     _move(case, by, "dispatch", State.DISPATCHED, at, reason,
           {"department": department.code, "due": case.handle_due.isoformat() if case.handle_due else ""})
-    _after_insert(case, lambda: notices.dispatched(case))
+    if case.pk is None:
+        _unsaved(case).after.append(lambda: notices.dispatched(case, new_case=True))
+    else:
+        notices.dispatched(case)
 
 
 def _register(case: Case, by: Any, at: datetime, given: StepInput, inputs: dict[str, Any]) -> None:

@@ -23,7 +23,7 @@ from typing import Any, Protocol
 
 from django.conf import settings
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -114,9 +114,14 @@ def notify(
     body: str = "",
     link: str = "",
     channels: Sequence[str] = (),
+    first_time: bool = False,
 ) -> int:
     """Put a notification in each recipient's inbox unless they already have
-    `key`; returns how many were new. Only new ones go out on `channels`."""
+    `key`; returns how many were new. Only new ones go out on `channels`.
+
+    `first_time`: the caller knows nobody can have `key` yet (it names a row
+    written in the same transaction), so the checks for an earlier copy are
+    skipped: one round trip instead of three, on the busiest path (intake)."""
     if not key or len(key) > KEY_MAX:
         raise ValueError(f"notification key must be 1–{KEY_MAX} characters: {key!r}")
     user_ids = sorted({u.pk for u in recipients if u is not None and u.pk is not None})
@@ -126,6 +131,14 @@ def notify(
     token = uuid.uuid4()
     now = timezone.now()
     with transaction.atomic(savepoint=False):
+        if first_time and connection.features.can_return_rows_from_bulk_insert:
+            created = Notification.objects.bulk_create(
+                [Notification(recipient_id=uid, key=key, kind=kind[:40], title=title[:200],
+                              body=body, link=link[:500], created_at=now, batch=token)
+                 for uid in user_ids])
+            new_ids = [n.pk for n in created]
+            _queue_deliveries(new_ids, channels)
+            return len(new_ids)
         taken = _already_notified(user_ids, key)
         rows = [Notification(recipient_id=uid, key=key, kind=kind[:40], title=title[:200],
                              body=body, link=link[:500], created_at=now, batch=token)
@@ -138,13 +151,17 @@ def notify(
         Notification.objects.bulk_create(rows, ignore_conflicts=True)
         new_ids = list(Notification.objects.filter(recipient_id__in=user_ids, key=key, batch=token)
                        .values_list("pk", flat=True))
-        if new_ids and channels:
-            NotificationDelivery.objects.bulk_create(
-                [NotificationDelivery(notification_id=nid, channel=ch)
-                 for nid in new_ids for ch in channels],
-                ignore_conflicts=True)
-            transaction.on_commit(lambda: _deliver_after_commit(new_ids))
+        _queue_deliveries(new_ids, channels)
     return len(new_ids)
+
+
+def _queue_deliveries(new_ids: list[int], channels: Sequence[str]) -> None:
+    if new_ids and channels:
+        NotificationDelivery.objects.bulk_create(
+            [NotificationDelivery(notification_id=nid, channel=ch)
+             for nid in new_ids for ch in channels],
+            ignore_conflicts=True)
+        transaction.on_commit(lambda: _deliver_after_commit(new_ids))
 
 
 def _already_notified(user_ids: list[int], key: str) -> set[int]:

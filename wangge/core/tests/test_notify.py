@@ -36,6 +36,16 @@ def test_same_key_twice_makes_one_row_and_sends_once(
     assert recorder == [("sms", "worker_a", "案件已超期")]
 
 
+def test_a_first_time_key_is_written_in_one_go_and_still_sent(
+        worker_a, outsider, recorder, django_capture_on_commit_callbacks,
+        django_assert_max_num_queries):
+    with django_capture_on_commit_callbacks(execute=True), django_assert_max_num_queries(3):
+        assert _notify([worker_a, outsider], key="case:9:dispatch:1", channels=("sms",),
+                       first_time=True) == 2
+    assert Notification.objects.filter(key="case:9:dispatch:1").count() == 2
+    assert sorted(who for _, who, _ in recorder) == ["outsider", "worker_a"]
+
+
 def test_only_new_recipients_are_counted_and_sent_to(
         worker_a, outsider, recorder, django_capture_on_commit_callbacks):
     with django_capture_on_commit_callbacks(execute=True):
