@@ -3,7 +3,6 @@ from __future__ import annotations
 from dataclasses import asdict
 from datetime import date, datetime
 from typing import Any, Literal
-from urllib.parse import quote
 
 from django.http import HttpRequest, HttpResponse
 from ninja import Field, File, Form, Query, Router, Schema
@@ -333,13 +332,7 @@ def case_evaluation(request: HttpRequest, start: date, end: date,
 def case_evaluation_xlsx(request: HttpRequest, start: date, end: date,
                          by: EvaluationBy = "department") -> HttpResponse:
     rows = evaluation.evaluate(request.user, start=start, end=end, by=by)
-    content = evaluation.to_xlsx(rows, title=evaluation.title_for(by), start=start, end=end, by=by)
-    name, fallback = evaluation.file_names(by, start, end)
-    response = HttpResponse(content, content_type=evaluation.XLSX_TYPE)
-    # RFC 6266 / 5987: the ASCII name for old clients, the Chinese one for the rest.
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}")
-    return response
+    return evaluation.xlsx_download(rows, start=start, end=end, by=by)
 
 
 @router.get("/{case_id}", response=CaseDetail, summary="案件详情与流转记录")

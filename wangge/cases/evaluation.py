@@ -63,6 +63,7 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal, get_args
+from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from django.db.models import Avg, CharField, Count, F, Q, QuerySet, When
@@ -70,6 +71,7 @@ from django.db.models import Case as Choose
 from django.db.models.expressions import Combinable
 from django.db.models.fields.json import KT
 from django.db.models.functions import Substr
+from django.http import HttpResponse
 
 from wangge.cases import conf
 from wangge.cases.models import Case, CaseEvent, State
@@ -475,3 +477,14 @@ def to_xlsx(rows: list[Row], *, title: str, start: date, end: date, by: str) -> 
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
+
+
+def xlsx_download(rows: list[Row], *, start: date, end: date, by: str) -> HttpResponse:
+    """The workbook as a download, for the page and the API alike."""
+    content = to_xlsx(rows, title=title_for(by), start=start, end=end, by=by)
+    name, fallback = file_names(by, start, end)
+    response = HttpResponse(content, content_type=XLSX_TYPE)
+    # RFC 6266 / 5987: the ASCII name for old clients, the Chinese one for the rest.
+    response["Content-Disposition"] = (
+        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}")
+    return response

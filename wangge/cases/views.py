@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -543,12 +543,7 @@ def evaluation_xlsx(request: HttpRequest) -> HttpResponse:
         messages.error(request, exc.message)
         return redirect(reverse("cases:evaluation") + "?" + urlencode(
             {"start": start.isoformat(), "end": end.isoformat(), "by": by}))
-    body = evaluation.to_xlsx(rows, title=evaluation.title_for(by), start=start, end=end, by=by)
-    name, ascii_name = evaluation.file_names(by, start, end)
-    response = HttpResponse(body, content_type=evaluation.XLSX_TYPE)
-    response["Content-Disposition"] = (
-        f'attachment; filename="{ascii_name}"; filename*=UTF-8\'\'{quote(name)}')
-    return response
+    return evaluation.xlsx_download(rows, start=start, end=end, by=by)
 
 
 urlpatterns: list[URLPattern] = [
