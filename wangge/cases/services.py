@@ -76,7 +76,7 @@ def file_report(*, report: Report, by: Any = None, device: Device | None = None,
     if report.channel == Channel.RESIDENT and by is None:
         _check_rate(client_key, now)
 
-    place = _locate(lon, lat, fallback=_default_area(by))
+    place = _locate(lon, lat) if lon is not None else Place("", _default_area(by), True, {})
     suggestions: list[classify.Guess] = []
     if category is None:
         suggestions = classifying.guess(f"{description} {report.address_text}".strip())
@@ -141,9 +141,9 @@ def _default_area(by: Any) -> str:
     return districts[0] if len(districts) == 1 else ""
 
 
-def _locate(lon: float | None, lat: float | None, fallback: str = "") -> Place:
+def _locate(lon: float | None, lat: float | None) -> Place:
     if lon is None or lat is None:
-        return Place("", fallback, True, {})
+        return Place("", "", True, {})
     index = grid_index()
     result = index.locate_many([lon], [lat], with_nearest=True)
     layers: dict[str, str] = {}
