@@ -63,7 +63,6 @@ from collections import defaultdict
 from dataclasses import dataclass, replace
 from datetime import date, datetime, time, timedelta
 from typing import Any, Literal, get_args
-from urllib.parse import quote
 from zoneinfo import ZoneInfo
 
 from django.db.models import Avg, CharField, Count, F, Q, QuerySet, When
@@ -78,6 +77,7 @@ from wangge.cases.models import Case, CaseEvent, State
 from wangge.cases.selectors import visible_cases
 from wangge.core import workcal
 from wangge.core.errors import InvalidInput
+from wangge.core.xlsx import download, safe_text
 
 By = Literal["department", "street", "community", "grid", "worker"]
 BY_NAMES: dict[str, str] = {"department": "部门", "street": "街道", "community": "社区",
@@ -391,17 +391,7 @@ def rank(rows: list[Row]) -> list[Row]:
 
 # --- the workbook -----------------------------------------------------------------
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 _FORMATS = {"pct": "0.0%", "hours": "0.00", "score": "0.0", "int": "0"}
-_INJECTION = ("=", "+", "-", "@", "\t", "\r")
-
-
-def safe_text(text: str) -> str:
-    """A text cell a spreadsheet will not run: =, +, -, @ (and tab, CR) at the
-    start get an apostrophe, so a department named "=HYPERLINK(…)" stays text."""
-    return "'" + text if text.startswith(_INJECTION) else text
-
-
 def title_for(by: str) -> str:
     return f"案件办理考核评价（按{BY_NAMES.get(by, by)}）"
 
@@ -483,8 +473,4 @@ def xlsx_download(rows: list[Row], *, start: date, end: date, by: str) -> HttpRe
     """The workbook as a download, for the page and the API alike."""
     content = to_xlsx(rows, title=title_for(by), start=start, end=end, by=by)
     name, fallback = file_names(by, start, end)
-    response = HttpResponse(content, content_type=XLSX_TYPE)
-    # RFC 6266 / 5987: the ASCII name for old clients, the Chinese one for the rest.
-    response["Content-Disposition"] = (
-        f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}")
-    return response
+    return download(content, name=name, fallback=fallback)

@@ -19,6 +19,7 @@ from wangge.cases.evaluation import Row, evaluate, rank, score_of, to_xlsx
 from wangge.cases.models import Case
 from wangge.cases.services import StepInput, take_step
 from wangge.core.errors import InvalidInput
+from wangge.core.xlsx import XLSX_TYPE
 from wangge.testing import city
 from wangge.testing.cases import make_case
 
@@ -397,7 +398,7 @@ def test_the_api_downloads_the_workbook(june: June, street_admin: Any, api_clien
     r = api_client.get(URL + ".xlsx", {"start": "2025-06-01", "end": "2025-06-30", "by": "street"},
                        **auth_header(street_admin))
     assert r.status_code == 200, r.content
-    assert r["Content-Type"] == evaluation.XLSX_TYPE
+    assert r["Content-Type"] == XLSX_TYPE
     disposition = r["Content-Disposition"]
     assert disposition.startswith("attachment;")
     assert 'filename="evaluation_street_20250601-20250630.xlsx"' in disposition
