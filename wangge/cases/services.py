@@ -36,6 +36,7 @@ from wangge.cases.models import (
     Urgency,
 )
 from wangge.cases.photos import CheckedPhoto, check_photos
+from wangge.cases.signals import case_moved
 from wangge.core import audit
 from wangge.core.coords import coordinate_problem, metres_per_degree
 from wangge.core.errors import InvalidInput, NotFound
@@ -322,6 +323,7 @@ def take_step(*, case_id: int, by: Any, step: str, given: StepInput | None = Non
         _save_photos(case, photos, _photo_stage(step))
         case.save()
         audit.record(by, f"case.{step}", "case", case.pk, reason=given.note[:200])
+        case_moved.send(sender=Case, case=case, step=step, by=by, at=now)
     return case
 
 
