@@ -168,7 +168,21 @@ def submit_campaign(actor: Any, campaign: Campaign, person: Person, answers: dic
     asked = {f: (answers.get(f) or "").strip() for f in campaign.fields if (answers.get(f) or "").strip()}
     if not asked:
         raise InvalidInput("nothing_collected", "没有填写任何字段")
-    raw = {"name": person.name, "id_number": person.id_number or "", **asked}
+    raw, values, warnings = _validated(person, asked)
+    with transaction.atomic():
+        record = _grid_form_record(actor, person, raw, values, warnings,
+                                   record_key=f"campaign-{campaign.pk}-person-{person.pk}")
+        CampaignSubmission.objects.update_or_create(
+            campaign=campaign, person=person,
+            defaults={"record": record, "grid_code": person.grid_code, "submitted_by": actor})
+        audit.record(actor, "collect", "registry.Person", person.pk, fields=list(asked),
+                     reason=f"采集任务：{campaign.name}")
+    return record
+
+
+def _validated(person: Person, asked: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], list[str]]:
+    """The answers checked like an import row of the person they are about."""
+    raw: dict[str, Any] = {"name": person.name, "id_number": person.id_number or "", **asked}
     if "phones" in asked:
         raw["phone"] = raw.pop("phones")
     result = validation.validate_person(raw)
@@ -176,27 +190,45 @@ def submit_campaign(actor: Any, campaign: Campaign, person: Person, answers: dic
         raise InvalidInput("invalid_answers", "；".join(result.errors))
     values = {k: v.isoformat() if hasattr(v, "isoformat") else v for k, v in result.values.items()
               if v not in (None, "", [])}
+    return raw, values, list(result.warnings)
+
+
+def _grid_form_record(actor: Any, person: Person, raw: dict[str, Any], values: dict[str, Any],
+                      warnings: list[str], *, record_key: str) -> SourceRecord:
+    """Land a grid worker's form about a person as the newest version of
+    `record_key` from the grid-worker channel, and rebuild the golden record."""
     from wangge.fusion.linking import rebuild_people
     from wangge.fusion.services import place_record
 
-    with transaction.atomic():
-        source = grid_source()
-        payload = json.dumps(values, sort_keys=True, ensure_ascii=False)
-        record = SourceRecord(
-            source=source, kind=RecordKind.PERSON, record_key=f"campaign-{campaign.pk}-person-{person.pk}",
-            raw=raw, values=values, warnings=result.warnings,
-            fingerprint=hashlib.sha256(payload.encode()).hexdigest(), collector=actor,
-            collected_at=timezone.now(), person=person, link_status=LinkStatus.LINKED)
-        place_record(record, str(values.get("address", "")))
-        SourceRecord.objects.filter(source=source, record_key=record.record_key).update(superseded=True)
-        record.save()
-        CampaignSubmission.objects.update_or_create(
-            campaign=campaign, person=person,
-            defaults={"record": record, "grid_code": person.grid_code, "submitted_by": actor})
-        rebuild_people([person.pk])
-        audit.record(actor, "collect", "registry.Person", person.pk, fields=list(asked),
-                     reason=f"采集任务：{campaign.name}")
+    source = grid_source()
+    payload = json.dumps(values, sort_keys=True, ensure_ascii=False)
+    record = SourceRecord(
+        source=source, kind=RecordKind.PERSON, record_key=record_key, raw=raw, values=values,
+        warnings=warnings, fingerprint=hashlib.sha256(payload.encode()).hexdigest(), collector=actor,
+        collected_at=timezone.now(), person=person, link_status=LinkStatus.LINKED)
+    place_record(record, str(values.get("address", "")))
+    SourceRecord.objects.filter(source=source, record_key=record_key).update(superseded=True)
+    record.save()
+    rebuild_people([person.pk])
     return record
+
+
+def record_correction(actor: Any, person: Person, answers: dict[str, str], *, record_key: str) -> SourceRecord:
+    """Fields a grid worker corrected on a visit, as a source record (the caller
+    checks scope and writes the audit entry)."""
+    asked = {f: (v or "").strip() for f, v in answers.items() if (v or "").strip()}
+    unknown = sorted(set(asked) - set(CORRECTABLE))
+    if unknown:
+        raise InvalidInput("unknown_field", f"不能在走访中更正这些字段：{'、'.join(unknown)}",
+                           fields={f: "不可更正" for f in unknown})
+    if not asked:
+        raise InvalidInput("nothing_collected", "没有填写任何更正")
+    raw, values, warnings = _validated(person, asked)
+    return _grid_form_record(actor, person, raw, values, warnings, record_key=record_key)
+
+
+# What a worker may correct at the door; identity fields go through the import review.
+CORRECTABLE = ("phones", "address", "residence_type", "ethnicity", "hukou_area")
 
 
 def campaign_progress(user: Any, campaign: Campaign) -> list[dict[str, Any]]:
