@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "wangge.registry",
     "wangge.fusion",
     "wangge.cases",
+    "wangge.workforce",
     "wangge.dashboard",
     "wangge.demo",
 ]

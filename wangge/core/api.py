@@ -89,6 +89,7 @@ def _mount_routers() -> None:
     from wangge.core.inbox_api import router as inbox_router
     from wangge.fusion.api import router as fusion_router
     from wangge.registry.api import router as registry_router
+    from wangge.workforce.api import router as workforce_router
 
     api.add_router("/areas", areas_router)
     api.add_router("/locate", locate_router)
@@ -97,6 +98,7 @@ def _mount_routers() -> None:
     api.add_router("/fusion", fusion_router)
     api.add_router("/inbox", inbox_router)
     api.add_router("/cases", cases_router)
+    api.add_router("/workforce", workforce_router)
 
 
 _mount_routers()

@@ -1,0 +1,1 @@
+"""Periodic ticks of the workforce app."""
