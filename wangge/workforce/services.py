@@ -546,7 +546,10 @@ def _day_fixes(start: datetime, end: datetime, worker_ids: Iterable[int] | None
         empty = np.zeros(0)
         return np.zeros(0, dtype=np.int64), empty, empty, empty, np.zeros(0, dtype=str)
     owner, t, lon, lat, grid = zip(*rows, strict=True)
-    return (np.array(owner, dtype=np.int64), np.array(t, dtype=np.float64), np.array(lon, dtype=np.float64),
+    # SQLite's julianday carries about 50 µs of float error; phones send whole
+    # milliseconds at best, so rounding to them restores the exact instant.
+    return (np.array(owner, dtype=np.int64), np.round(np.array(t, dtype=np.float64), 3).astype(np.float64),
+            np.array(lon, dtype=np.float64),
             np.array(lat, dtype=np.float64), np.array(grid, dtype=str))
 
 
@@ -786,8 +789,10 @@ def compute_month(month: date, *, now: datetime | None = None) -> int:
     now = now or timezone.now()
     assigned = _assigned_grids()
     workers = {w.pk: w for w in Worker.objects.filter(pk__in=list(assigned)).select_related("user")}
-    counts = _month_counts(start, min(end, now + timedelta(seconds=1)), end, assigned, workers)
-    workdays = sum(1 for d in _days(start.date(), min(end, now).date()) if is_workday(d))
+    # Days that are over: today's patrols are still going on.
+    last_day = min(end.date(), timezone.localdate(now)) - timedelta(days=1)
+    workdays = sum(1 for d in _days(start.date(), last_day) if is_workday(d))
+    counts = _month_counts(start, min(end, now + timedelta(seconds=1)), end, assigned, workers, last_day)
     schemes = {s.area_code: s for s in AssessmentScheme.objects.all()}
     rows: list[MonthlyScore] = []
     for pk, worker in workers.items():
@@ -826,7 +831,7 @@ def _most_specific(rows: dict[str, Any], code: str) -> Any:
 
 
 def _month_counts(start: datetime, so_far: datetime, end: datetime, assigned: dict[int, frozenset[str]],
-                  workers: dict[int, Worker]) -> dict[str, dict[int, int]]:
+                  workers: dict[int, Worker], last_day: date) -> dict[str, dict[int, int]]:
     from wangge.cases.models import Case, CaseEvent
 
     user_of = {w.user_id: pk for pk, w in workers.items()}
@@ -841,7 +846,7 @@ def _month_counts(start: datetime, so_far: datetime, end: datetime, assigned: di
         for pk, grids in assigned.items():
             out[key][pk] = sum(per_grid.get(g, 0) for g in grids)
 
-    days = PatrolDay.objects.filter(day__gte=start.date(), day__lt=end.date(), compliant=True)
+    days = PatrolDay.objects.filter(day__gte=start.date(), day__lte=last_day, compliant=True)
     out["compliant_days"].update(dict(days.values("worker_id").annotate(n=Count("id"))
                                       .values_list("worker_id", "n")))
     valid = Case.objects.filter(reported_at__gte=start, reported_at__lt=end).exclude(
