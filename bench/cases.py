@@ -39,7 +39,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.common import emit, machine, percentile
+from bench.common import emit, fresh_database, machine, percentile
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_URL = "postgres://postgres@127.0.0.1:5432/wangge_bench"
@@ -103,21 +103,7 @@ def _timed(fn: Any) -> tuple[float, Any]:
 
 def _prepare_database(url: str, people: int) -> dict[str, Any]:
     """A fresh PostgreSQL database with a demo city, the catalog and a token."""
-    import psycopg
-
-    name = url.rsplit("/", 1)[1]
-    admin_url = url.rsplit("/", 1)[0] + "/postgres"
-    with psycopg.connect(admin_url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{name}"')
-    os.environ["DATABASE_URL"] = url
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "wangge.settings")
-    import django
-
-    django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", verbosity=0)
+    fresh_database(url)
     from wangge.accounts.services import create_user, issue_token
     from wangge.addresses.models import Address
     from wangge.demo import names

@@ -47,3 +47,27 @@ def percentile(sorted_values: list[float], q: float) -> float:
 
 def machine() -> dict[str, Any]:
     return {"python": sys.version.split()[0], "cpus": os.cpu_count()}
+
+
+def fresh_database(url: str | None) -> str:
+    """Point Django at an empty, migrated database and return its URL: the
+    PostgreSQL database named in `url` (dropped and created again: never the
+    test database), or with no url a new SQLite file in a temporary folder."""
+    if url:
+        import psycopg
+
+        name = url.rsplit("/", 1)[1]
+        admin_url = url.rsplit("/", 1)[0] + "/postgres"
+        with psycopg.connect(admin_url.replace("postgres://", "postgresql://"), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            conn.execute(f'CREATE DATABASE "{name}"')
+    else:
+        import tempfile
+
+        url = "sqlite:///" + os.path.join(tempfile.mkdtemp(prefix="wangge-bench-"), "bench.sqlite3")
+    os.environ["DATABASE_URL"] = url
+    setup_django()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    return url
