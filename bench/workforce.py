@@ -45,24 +45,23 @@ def _grids(seed: int, n: int) -> list[Any]:
             if f["properties"]["level"] == "grid" and f["properties"]["layer"] == "base"]
 
 
-def _walks(rng: np.random.Generator, centres: np.ndarray, kx: float, ky: float
+def _walks(rng: np.random.Generator, centres: np.ndarray, radius_m: np.ndarray, kx: float, ky: float
            ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Two 93-minute walks per worker; one worker in eight wanders far."""
+    """Two 93-minute loops per worker around the grid's centre at walking pace,
+    the loop's size wavering; one worker in eight strays three times as far."""
     n_workers = len(centres)
     per = SESSION_S // STEP_S
     owners, ts, lons, lats = [], [], [], []
     day0 = datetime(DAY.year, DAY.month, DAY.day, tzinfo=ZoneInfo("Asia/Shanghai")).timestamp()
     for session_start in (7.5 * 3600, 14.5 * 3600):
-        speed = rng.uniform(0.6, 1.6, size=(n_workers, 1))
-        wander = np.where(rng.random((n_workers, 1)) < 0.125, 6.0, 1.0)
-        heading = np.cumsum(rng.normal(0, 0.9, size=(n_workers, per)), axis=1) + rng.uniform(0, 6.3, (n_workers, 1))
-        step = speed * wander * STEP_S
-        # Walk out and back so most tracks stay near the centre, as a patrol loops.
-        back = np.where(np.arange(per) < per // 2, 1.0, -1.0)
-        dx = np.cumsum(np.cos(heading) * step * back, axis=1) / kx
-        dy = np.cumsum(np.sin(heading) * step * back, axis=1) / ky
-        lons.append((centres[:, :1] + dx).ravel())
-        lats.append((centres[:, 1:] + dy).ravel())
+        stray = np.where(rng.random((n_workers, 1)) < 0.125, 3.0, 1.0)
+        phase = rng.uniform(0, 6.3, (n_workers, 1))
+        wave = 0.4 + 0.2 * np.sin(np.arange(per) / rng.uniform(40, 160, (n_workers, 1)) + phase)
+        r = radius_m[:, None] * stray * wave + rng.normal(0, 1.5, (n_workers, per))
+        speed = rng.uniform(0.8, 1.5, (n_workers, 1))
+        theta = phase + np.cumsum(speed * STEP_S / np.maximum(np.abs(r), 20.0), axis=1)
+        lons.append((centres[:, :1] + r * np.cos(theta) / kx).ravel())
+        lats.append((centres[:, 1:] + r * np.sin(theta) / ky).ravel())
         owners.append(np.repeat(np.arange(n_workers), per))
         ts.append(np.tile(day0 + session_start + np.arange(per) * STEP_S, n_workers))
     return np.concatenate(owners), np.concatenate(ts), np.concatenate(lons), np.concatenate(lats)
@@ -75,9 +74,11 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
 
     grids = _grids(args.seed, args.workers)[: args.workers]
     index = GridIndex(grids)
-    centres = np.array([shape(g.geometry).representative_point().coords[0] for g in grids])
+    shapes = [shape(g.geometry) for g in grids]
+    centres = np.array([s.representative_point().coords[0] for s in shapes])
+    radius_m = np.array([np.sqrt(s.area * index.kx * index.ky) / 2 for s in shapes])
     rng = np.random.default_rng(args.seed)
-    owners, t, lon, lat = _walks(rng, centres, index.kx, index.ky)
+    owners, t, lon, lat = _walks(rng, centres, radius_m, index.kx, index.ky)
     order = np.lexsort((t, owners))
     owners, t, lon, lat = owners[order], t[order], lon[order], lat[order]
     session = ((t + 8 * 3600) % 86400 >= 12 * 3600).astype(int)
@@ -85,8 +86,9 @@ def build(args: argparse.Namespace) -> dict[str, Any]:
     codes = np.array([g.code for g in grids] + [""])
     grid = codes[np.where(hits >= 0, hits, len(grids))]
     # Buildings: 30 per grid around its centre, what coverage is measured against.
-    blon = np.repeat(centres[:, 0], 30) + rng.normal(0, 250, len(grids) * 30) / index.kx
-    blat = np.repeat(centres[:, 1], 30) + rng.normal(0, 250, len(grids) * 30) / index.ky
+    spread = np.repeat(radius_m, 30) * 0.6
+    blon = np.repeat(centres[:, 0], 30) + rng.normal(0, 1, len(grids) * 30) * spread / index.kx
+    blat = np.repeat(centres[:, 1], 30) + rng.normal(0, 1, len(grids) * 30) * spread / index.ky
     return {"grids": grids, "owners": owners, "t": t, "session": session, "lon": lon, "lat": lat, "grid": grid,
             "codes": codes[:-1], "blon": blon, "blat": blat, "bowner": np.repeat(np.arange(len(grids)), 30)}
 

@@ -9,7 +9,7 @@ from typing import Any, Literal
 
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
 from wangge.core.errors import InvalidInput, OutOfScope
@@ -269,20 +269,23 @@ def days(request: HttpRequest, day: date | None = None, worker_id: int | None = 
 # ---- tasks -------------------------------------------------------------------
 
 
-class TaskFilter(Schema):
-    status: Literal["open", "done", "cancelled", "all"] = "open"
-    overdue: bool = False
-    kind: str = ""
-    area: str = ""
-
-
 @router.get("/tasks", response=list[TaskOut], summary="任务（网格员：本人的；社区及以上：辖区内的）")
 @paginate(LimitOffsetPagination)
-def list_tasks(request: HttpRequest, filters: Query[TaskFilter]) -> Any:
+def list_tasks(request: HttpRequest, status: str = "open", overdue: bool = False, kind: str = "",
+               area: str = "") -> Any:
+    if status not in ("open", "done", "cancelled", "all"):
+        raise InvalidInput("bad_status", "状态应为 open、done、cancelled 或 all", fields={"status": "取值无效"})
     now = timezone.now()
-    qs = selectors.tasks_for(request.user, status=None if filters.status == "all" else filters.status,
-                             overdue=filters.overdue, kind=filters.kind, area=filters.area, now=now)
+    qs = selectors.tasks_for(request.user, status=None if status == "all" else status, overdue=overdue,
+                             kind=kind, area=area, now=now)
     return [task_out(t, now) for t in qs]
+
+
+@router.post("/tasks/reassign", summary="转派任务（如网格员请假）")
+def reassign(request: HttpRequest, payload: ReassignIn) -> Any:
+    n = services.reassign_tasks(by=request.user, task_ids=payload.task_ids, to_user_id=payload.to_user,
+                                reason=payload.reason)
+    return {"reassigned": n}
 
 
 @router.get("/tasks/{task_id}", response=TaskOut, summary="任务详情")
@@ -293,13 +296,6 @@ def get_task(request: HttpRequest, task_id: int) -> Any:
 @router.post("/tasks/{task_id}/complete", response=TaskOut, summary="办结任务")
 def complete_task(request: HttpRequest, task_id: int, payload: CompleteIn) -> Any:
     return task_out(services.complete_task(task_id=task_id, by=request.user, result=payload.result))
-
-
-@router.post("/tasks/reassign", summary="转派任务（如网格员请假）")
-def reassign(request: HttpRequest, payload: ReassignIn) -> Any:
-    n = services.reassign_tasks(by=request.user, task_ids=payload.task_ids, to_user_id=payload.to_user,
-                                reason=payload.reason)
-    return {"reassigned": n}
 
 
 # ---- visits ------------------------------------------------------------------
