@@ -455,10 +455,8 @@ def worker_grids(worker: Worker) -> frozenset[str]:
 
 def buildings_of(grids: Iterable[str]) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
     """Where the buildings of these grids stand: what a patrol should pass by."""
-    rows = list(Address.objects.filter(level=AddressLevel.BUILDING, grid_code__in=list(grids),
-                                       lon__isnull=False, lat__isnull=False).values_list("lon", "lat"))
-    arr = np.array(rows, dtype=np.float64).reshape(-1, 2)
-    return arr[:, 0], arr[:, 1]
+    grids = set(grids)
+    return _stack(_buildings_by_grid(grids), grids)
 
 
 def schedule_for(grid_code: str) -> tracks.Schedule:
@@ -489,16 +487,16 @@ def compute_days(day: date, *, worker_ids: Iterable[int] | None = None) -> int:
     (or only these workers'), replacing what was derived before. Returns rows written."""
     start = timezone.make_aware(datetime.combine(day, time.min))
     end = start + timedelta(days=1)
-    owners, t, lon, lat, grid = _day_fixes(start, end, worker_ids)
+    owners, t, lon, lat, inside = _day_fixes(start, end, worker_ids)
     wanted = set(worker_ids) if worker_ids is not None else None
     if len(t) == 0:
         stale = PatrolDay.objects.filter(day=day)
-        stale.filter(worker_id__in=wanted).delete() if wanted is not None else stale.delete()
+        (stale.filter(worker_id__in=wanted) if wanted is not None else stale).delete()
         return 0
-    assigned = _assigned_grids()
-    inside = _inside(owners, grid, assigned)
     order = np.argsort(owners, kind="stable")
     owners, t, lon, lat, inside = owners[order], t[order], lon[order], lat[order], inside[order]
+    assigned = _assigned_grids()
+    buildings = _buildings_by_grid(set().union(*assigned.values()) if assigned else set())
     schedules = _schedules(assigned)
     rows: list[PatrolDay] = []
     for schedule, members in _by_schedule(np.unique(owners), schedules).items():
@@ -507,7 +505,7 @@ def compute_days(day: date, *, worker_ids: Iterable[int] | None = None) -> int:
                                      utc_offset_s=_utc_offset(start))
         for m in metrics:
             lo, hi = np.searchsorted(owners, [m.owner, m.owner + 1])
-            blon, blat = buildings_of(assigned.get(m.owner, ()))
+            blon, blat = _stack(buildings, assigned.get(m.owner, frozenset()))
             rows.append(PatrolDay(
                 worker_id=m.owner, day=day, points=m.points, distance_m=round(m.distance_m, 1),
                 inside_s=round(m.inside_s, 1), morning_inside_s=round(m.morning_inside_s, 1),
@@ -523,34 +521,47 @@ def compute_days(day: date, *, worker_ids: Iterable[int] | None = None) -> int:
 
 def _day_fixes(start: datetime, end: datetime, worker_ids: Iterable[int] | None
                ) -> tuple[NDArray[np.int64], NDArray[np.float64], NDArray[np.float64], NDArray[np.float64],
-                          NDArray[np.str_]]:
-    """All fixes of the day as arrays. Read with one plain query: at millions of
-    fixes, building a model row per fix would cost more than the metrics."""
+                          NDArray[np.bool_]]:
+    """All fixes of the day as arrays, each with whether it lies in one of its
+    worker's own grids. One plain query, all numbers: at millions of fixes a
+    model row or a string per fix would cost more than the figures."""
     epoch = ("EXTRACT(EPOCH FROM t.at)" if connection.vendor == "postgresql"
              else "(julianday(t.at) - 2440587.5) * 86400.0")
     # Only constants are formatted in; the values go as parameters.
-    sql = (f"SELECT p.worker_id, {epoch}, t.lon, t.lat, t.grid_code FROM workforce_trackpoint t "  # noqa: S608
-           "JOIN workforce_patrol p ON p.id = t.patrol_id WHERE t.at >= %s AND t.at < %s")
+    sql = (f"SELECT p.worker_id, {epoch}, t.lon, t.lat, "  # noqa: S608
+           "CASE WHEN a.id IS NULL THEN 0 ELSE 1 END FROM workforce_trackpoint t "
+           "JOIN workforce_patrol p ON p.id = t.patrol_id "
+           "LEFT JOIN workforce_assignment a ON a.worker_id = p.worker_id AND a.grid_code = t.grid_code "
+           "WHERE t.at >= %s AND t.at < %s")
     params: list[Any] = [connection.ops.adapt_datetimefield_value(start),
                          connection.ops.adapt_datetimefield_value(end)]
     if worker_ids is not None:
-        ids = [int(w) for w in worker_ids]
-        if not ids:
-            ids = [-1]
+        ids = [int(w) for w in worker_ids] or [-1]
         sql += f" AND p.worker_id IN ({','.join(['%s'] * len(ids))})"
         params += ids
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
-        rows = cursor.fetchall()
-    if not rows:
-        empty = np.zeros(0)
-        return np.zeros(0, dtype=np.int64), empty, empty, empty, np.zeros(0, dtype=str)
-    owner, t, lon, lat, grid = zip(*rows, strict=True)
+        table = np.array(cursor.fetchall(), dtype=np.float64).reshape(-1, 5)
     # SQLite's julianday carries about 50 µs of float error; phones send whole
     # milliseconds at best, so rounding to them restores the exact instant.
-    return (np.array(owner, dtype=np.int64), np.round(np.array(t, dtype=np.float64), 3).astype(np.float64),
-            np.array(lon, dtype=np.float64),
-            np.array(lat, dtype=np.float64), np.array(grid, dtype=str))
+    return (table[:, 0].astype(np.int64), np.round(table[:, 1], 3).astype(np.float64), table[:, 2],
+            table[:, 3], table[:, 4] > 0)
+
+
+def _buildings_by_grid(grids: set[str]) -> dict[str, NDArray[np.float64]]:
+    rows = (Address.objects.filter(level=AddressLevel.BUILDING, grid_code__in=list(grids), lon__isnull=False,
+                                   lat__isnull=False).values_list("grid_code", "lon", "lat"))
+    out: dict[str, list[tuple[Any, Any]]] = defaultdict(list)
+    for grid, x, y in rows.iterator(chunk_size=5000):
+        out[grid].append((x, y))
+    return {g: np.array(v, dtype=np.float64) for g, v in out.items()}
+
+
+def _stack(buildings: dict[str, NDArray[np.float64]], grids: Iterable[str]
+           ) -> tuple[NDArray[np.float64], NDArray[np.float64]]:
+    parts = [buildings[g] for g in grids if g in buildings]
+    both = np.concatenate(parts) if parts else np.zeros((0, 2))
+    return both[:, 0], both[:, 1]
 
 
 def _assigned_grids() -> dict[int, frozenset[str]]:
@@ -558,17 +569,6 @@ def _assigned_grids() -> dict[int, frozenset[str]]:
     for worker_id, code in Assignment.objects.values_list("worker_id", "grid_code"):
         out[worker_id].add(code)
     return {k: frozenset(v) for k, v in out.items()}
-
-
-def _inside(owners: NDArray[np.int64], grid: NDArray[np.str_], assigned: dict[int, frozenset[str]]
-            ) -> NDArray[np.bool_]:
-    """Whether each fix lies in one of its worker's own grids, without a Python
-    step per fix: (worker, grid) pairs become integers and are looked up at once."""
-    codes, grid_idx = np.unique(grid, return_inverse=True)
-    position = {str(c): i for i, c in enumerate(codes)}
-    own = [w * len(codes) + position[g] for w, gs in assigned.items() for g in gs if g in position]
-    keys = owners * len(codes) + grid_idx.reshape(-1)
-    return np.isin(keys, np.array(own, dtype=np.int64))
 
 
 def _schedules(assigned: dict[int, frozenset[str]]) -> dict[int, tracks.Schedule]:
