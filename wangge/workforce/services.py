@@ -525,7 +525,7 @@ def _day_fixes(start: datetime, end: datetime, worker_ids: Iterable[int] | None
     """All fixes of the day as arrays, each with whether it lies in one of its
     worker's own grids. One plain query, all numbers: at millions of fixes a
     model row or a string per fix would cost more than the figures."""
-    epoch = ("EXTRACT(EPOCH FROM t.at)" if connection.vendor == "postgresql"
+    epoch = ("EXTRACT(EPOCH FROM t.at)::float8" if connection.vendor == "postgresql"
              else "(julianday(t.at) - 2440587.5) * 86400.0")
     # Only constants are formatted in; the values go as parameters.
     sql = (f"SELECT p.worker_id, {epoch}, t.lon, t.lat, "  # noqa: S608
