@@ -12,5 +12,6 @@ urlpatterns = [
     path("", include("wangge.registry.urls")),
     path("", include("wangge.fusion.urls")),
     path("", include("wangge.cases.urls")),
+    path("", include("wangge.workforce.urls")),
     path("open311/v2/", include("wangge.cases.open311")),
 ]

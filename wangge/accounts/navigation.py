@@ -33,8 +33,16 @@ CASE_CENTRES = frozenset({Role.ADMIN, Role.DISTRICT_STAFF, Role.STREET_STAFF, Ro
                           Role.COMMAND_CENTRE})
 CASE_DEPARTMENTS = frozenset({Role.DEPARTMENT_STAFF, Role.POLICE})
 GRID_WORKERS = frozenset({Role.GRID_WORKER})
+# Who oversees grid workers' tasks, tracks and rankings (workforce.selectors.OVERSEERS).
+WORKFORCE_OVERSEERS = frozenset({Role.ADMIN, Role.DISTRICT_STAFF, Role.STREET_STAFF, Role.COMMUNITY_STAFF,
+                                 Role.COMMAND_CENTRE, Role.POLICE})
 
 NAV_ITEMS: tuple[NavItem, ...] = (
+    # First for grid workers, so their phone's 工作台 is where they land.
+    NavItem(_("工作台"), "workforce:m_home", GRID_WORKERS),
+    NavItem(_("任务"), "workforce:m_tasks", GRID_WORKERS),
+    NavItem(_("巡查"), "workforce:m_patrol", GRID_WORKERS),
+    NavItem(_("走访"), "workforce:m_visits", GRID_WORKERS),
     NavItem(_("一张图"), "dashboard:map", STAFF),
     NavItem(_("案件中心"), "cases:centre", CASE_CENTRES),
     NavItem(_("热线录入"), "cases:hotline", CASE_CENTRES),
@@ -51,6 +59,9 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("采集任务"), "fusion:campaigns", PEOPLE),
     NavItem(_("数据导入"), "fusion:imports", IMPORTERS),
     NavItem(_("考核评价"), "cases:evaluation", CASE_CENTRES),
+    NavItem(_("任务督办"), "workforce:tasks", WORKFORCE_OVERSEERS),
+    NavItem(_("网格员"), "workforce:workers", WORKFORCE_OVERSEERS),
+    NavItem(_("网格员考核"), "workforce:assessment", WORKFORCE_OVERSEERS),
     NavItem(_("派遣规则"), "cases:routing", CASE_CENTRES),
     NavItem(_("系统管理"), "admin:index", frozenset({Role.ADMIN})),
 )

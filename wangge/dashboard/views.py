@@ -46,6 +46,28 @@ def map_strings() -> dict[str, Any]:
         "network_error": _("无法连接服务器，请检查网络后重试。"),
         "selected": _("已选中"),
         "map_aria": _("{name}下级区域地图"),
+        # Grid workers' live positions and day tracks (workforce).
+        "grid": _("网格"),
+        "fix_time": _("定位时间"),
+        "patrolling": _("巡查中"),
+        "idle": _("未在巡查"),
+        "live_count": _("在线 {n} 人（巡查中 {patrolling} 人），{time} 更新"),
+        "track_of": _("{day} 轨迹"),
+        "track_points": _("轨迹点"),
+        "unit_points": _("个"),
+        "distance": _("里程"),
+        "unit_km": _("公里"),
+        "inside": _("网格内时长"),
+        "unit_minutes": _("分钟"),
+        "compliant": _("一日双巡"),
+        "yes": _("达标"),
+        "no": _("未达标"),
+        "coverage": _("楼栋覆盖率"),
+        "flags": _("异常"),
+        "no_flags": _("无异常"),
+        "no_track": _("当日没有轨迹。"),
+        "no_summary": _("当日巡查统计尚未生成（每日定时计算）。"),
+        "clear_track": _("清除轨迹"),
     }
 
 

@@ -130,7 +130,9 @@ def test_command_centre_drills_from_district_to_grid_and_back(
 def test_grid_worker_sees_only_their_own_path(
         worker_a: Any, page: Any, login: Any, screenshot: Any) -> None:
     login("worker_a")
-    assert page.url.endswith("/map/")
+    # A grid worker lands on their phone workbench; the map is one click away.
+    assert page.url.endswith("/m/")
+    page.goto("/map/")
     wait_for_map(page, city.DISTRICT, 1)
     assert page.evaluate(DRAWN)["regions"] == [city.STREET_WEST]
 

@@ -13,6 +13,17 @@
  * data-selected-code and data-drawn-count; window.wanggeMap is the ECharts
  * instance and window.wanggeDrill(code) goes to an area.
  *
+ * Grid workers (the "网格员实时位置" toggle, or ?live=1): their positions of
+ * the last five minutes from /api/v1/workforce/live, polled every 30 s and
+ * drawn as points (green: patrolling); clicking one, or ?worker=ID&day=DATE,
+ * draws that worker's day track from /api/v1/workforce/workers/ID/track as
+ * lines, with the day's figures in the side panel. The map series draws in
+ * its own coordinate system, which other series cannot use, so the points and
+ * lines sit on an invisible `geo` component laid out exactly like it and
+ * moved with it (see the georoam handler). The map container then carries
+ * data-live-count (workers drawn; absent while the layer is off) and
+ * data-track-worker.
+ *
  * Nothing here formats prose: the text comes translated from the page
  * (json_script "map-strings").
  */
@@ -383,6 +394,9 @@
       tooltip: {
         trigger: 'item',
         formatter: function (p) {
+          if (p.seriesId === LIVE_SERIES) {
+            return liveTooltip(p.data.worker);
+          }
           var v = typeof p.value === 'number' && !isNaN(p.value) ? p.value : null;
           return '<strong>' + escapeHtml(names[p.name] || p.name) + '</strong><br>' +
             escapeHtml(ind.label) + '：' + fmt(v, ind.digits) + ' ' + escapeHtml(ind.unit);
@@ -399,8 +413,10 @@
         text: [ind.label + '（' + ind.unit + '）', ''],
         textStyle: {color: '#34495e', fontFamily: FONT},
         inRange: {color: RAMPS[ind.ramp] || RAMP},
-        outOfRange: {color: '#d7dde5'}
+        outOfRange: {color: '#d7dde5'},
+        seriesIndex: 0 // the areas only, not the workers drawn over them
       },
+      geo: overlayGeo(),
       series: [{
         type: 'map',
         map: mapName(),
@@ -428,7 +444,7 @@
           label: {color: '#5c0b0b', textBorderColor: 'rgba(255, 255, 255, 0.9)'},
           itemStyle: {areaColor: '#ffb347', borderColor: '#c0392b', borderWidth: 2.5}
         }
-      }]
+      }].concat(overlaySeries())
     }, {notMerge: true});
 
     el.dataset.currentCode = state.code || '';
@@ -568,6 +584,199 @@
     box.appendChild(list);
   }
 
+  // ---- grid workers: live positions and a day's track -----------------------
+
+  var WF = page.dataset.workforceApi; // /api/v1/workforce
+  var LIVE_SERIES = 'wf-live';
+  var TRACK_SERIES = 'wf-track';
+  var LIVE_MS = 30000;
+  var workers = {
+    live: null,    // positions while the layer is on, else null
+    timer: null,
+    liveSeq: 0,
+    track: null,   // the GeoJSON of the shown day track, or null
+    trackSeq: 0
+  };
+
+  function today() {
+    var d = new Date();
+    var pad = function (n) { return (n < 10 ? '0' : '') + n; };
+    return d.getFullYear() + '-' + pad(d.getMonth() + 1) + '-' + pad(d.getDate());
+  }
+
+  function clock(iso) {
+    return new Date(iso).toLocaleTimeString('zh-CN', {hour12: false});
+  }
+
+  // Laid out like the map series (same map, centre and size) and moved with
+  // it, so a longitude/latitude lands on the same pixel in both.
+  function overlayGeo() {
+    return {
+      map: mapName(), layoutCenter: ['50%', '50%'], layoutSize: '92%', roam: false, silent: true,
+      label: {show: false}, itemStyle: {areaColor: 'rgba(0, 0, 0, 0)', borderWidth: 0},
+      emphasis: {disabled: true}, select: {disabled: true}, tooltip: {show: false}
+    };
+  }
+
+  function overlaySeries() {
+    var lines = workers.track ? workers.track.features.filter(function (f) {
+      return f.geometry && f.geometry.coordinates.length > 1;
+    }) : [];
+    return [{
+      id: TRACK_SERIES, type: 'lines', coordinateSystem: 'geo', geoIndex: 0, polyline: true,
+      silent: true, z: 5,
+      lineStyle: {color: '#c8161d', width: 3, opacity: 0.85},
+      data: lines.map(function (f) { return {coords: f.geometry.coordinates}; })
+    }, {
+      id: LIVE_SERIES, type: 'scatter', coordinateSystem: 'geo', geoIndex: 0, z: 6, symbolSize: 14,
+      itemStyle: {borderColor: '#ffffff', borderWidth: 2},
+      label: {show: true, position: 'right', formatter: '{b}', fontSize: 12, color: '#10233f',
+              textBorderColor: 'rgba(255, 255, 255, 0.9)', textBorderWidth: 3},
+      data: (workers.live || []).map(function (p) {
+        return {name: p.name, value: [p.lon, p.lat], worker: p,
+                itemStyle: {color: p.patrolling ? '#1e8e3e' : '#7b8a9a'}};
+      })
+    }];
+  }
+
+  function drawOverlay() {
+    if (state.detail) { // before the first render there is nothing to draw on
+      chart.setOption({series: overlaySeries()}); // merged by id
+    }
+  }
+
+  function liveTooltip(p) {
+    return '<strong>' + escapeHtml(p.name) + '</strong><br>' +
+      escapeHtml(T.grid) + '：' + escapeHtml(p.grid_code || '—') + '<br>' +
+      escapeHtml(T.fix_time) + '：' + escapeHtml(clock(p.at)) + '<br>' +
+      escapeHtml(p.patrolling ? T.patrolling : T.idle);
+  }
+
+  function pollLive() {
+    var seq = ++workers.liveSeq;
+    api(WF + '/live')
+      .then(function (positions) {
+        if (seq !== workers.liveSeq || workers.live === null) {
+          return;
+        }
+        workers.live = positions || [];
+        var patrolling = workers.live.filter(function (p) { return p.patrolling; }).length;
+        el.dataset.liveCount = String(workers.live.length);
+        document.getElementById('map-live-status').textContent =
+          fill(T.live_count, {n: workers.live.length, patrolling: patrolling, time: clock(new Date())});
+        drawOverlay();
+      })
+      .catch(function (err) {
+        if (seq === workers.liveSeq) {
+          document.getElementById('map-live-status').textContent = err.message;
+        }
+      });
+  }
+
+  function setLive(on) {
+    window.clearInterval(workers.timer);
+    workers.timer = null;
+    workers.liveSeq++;
+    if (on) {
+      workers.live = workers.live || [];
+      pollLive();
+      workers.timer = window.setInterval(pollLive, LIVE_MS);
+    } else {
+      workers.live = null;
+      delete el.dataset.liveCount;
+      document.getElementById('map-live-status').textContent = '';
+      drawOverlay();
+    }
+  }
+
+  function syncWorkerUrl(id, day) {
+    var url = new URL(window.location.href);
+    if (id) {
+      url.searchParams.set('worker', id);
+      url.searchParams.set('day', day);
+    } else {
+      url.searchParams.delete('worker');
+      url.searchParams.delete('day');
+    }
+    if (url.href !== window.location.href) {
+      window.history.replaceState(window.history.state, '', url.href);
+    }
+  }
+
+  function showTrack(id, day, remember) {
+    var seq = ++workers.trackSeq;
+    var box = document.getElementById('map-worker');
+    box.hidden = false;
+    box.textContent = '';
+    box.appendChild(h('p', {className: 'muted', text: T.loading}));
+    return api(WF + '/workers/' + encodeURIComponent(id) + '/track?day=' + encodeURIComponent(day))
+      .then(function (fc) {
+        if (seq !== workers.trackSeq) {
+          return;
+        }
+        workers.track = fc;
+        el.dataset.trackWorker = String(fc.worker.id);
+        drawOverlay();
+        renderTrackPanel(fc);
+        if (remember) {
+          syncWorkerUrl(fc.worker.id, fc.day);
+        }
+      })
+      .catch(function (err) {
+        if (seq === workers.trackSeq) {
+          box.textContent = '';
+          box.appendChild(h('p', {className: 'alert error', role: 'alert', text: err.message}));
+        }
+      });
+  }
+
+  function clearTrack() {
+    workers.trackSeq++;
+    workers.track = null;
+    delete el.dataset.trackWorker;
+    var box = document.getElementById('map-worker');
+    box.textContent = '';
+    box.hidden = true;
+    drawOverlay();
+    syncWorkerUrl(null);
+  }
+
+  function renderTrackPanel(fc) {
+    var box = document.getElementById('map-worker');
+    var s = fc.summary;
+    var points = fc.features.reduce(function (n, f) { return n + (f.properties.points || 0); }, 0);
+    box.textContent = '';
+    box.appendChild(h('div', {className: 'panel-title'}, [
+      h('h2', {id: 'track-name', text: fc.worker.name}),
+      h('span', {className: 'badge', text: fill(T.track_of, {day: fc.day})})
+    ]));
+    var dl = h('dl', {className: 'figures', id: 'track-figures'});
+    [].concat(
+      figure(T.track_points, fmt(s ? s.points : points) + ' ' + T.unit_points, 'track_points'),
+      s ? [].concat(
+        figure(T.distance, fmt(s.distance_m / 1000, 2) + ' ' + T.unit_km, 'distance'),
+        figure(T.inside, fmt(s.inside_s / 60) + ' ' + T.unit_minutes, 'inside'),
+        figure(T.compliant, s.compliant ? T.yes : T.no, 'compliant'),
+        figure(T.coverage, num(s.coverage) === null ? '—' : fmt(s.coverage * 100) + '%', 'coverage')
+      ) : []
+    ).forEach(function (n) { dl.appendChild(n); });
+    box.appendChild(dl);
+    if (!fc.features.length) {
+      box.appendChild(h('p', {className: 'muted', text: T.no_track}));
+    } else if (!s) {
+      box.appendChild(h('p', {className: 'muted', text: T.no_summary}));
+    }
+    if (s) {
+      box.appendChild(h('h3', {text: T.flags}));
+      var flags = s.flags || [];
+      box.appendChild(flags.length
+        ? h('ul', {className: 'track-flags'}, flags.map(function (f) { return h('li', {text: f.text}); }))
+        : h('p', {className: 'muted', text: T.no_flags}));
+    }
+    box.appendChild(h('button', {type: 'button', className: 'link back', text: T.clear_track,
+                                 onclick: clearTrack}));
+  }
+
   // ---- wiring ------------------------------------------------------------
 
   var picker = document.getElementById('map-indicator');
@@ -584,10 +793,34 @@
   });
 
   chart.on('click', function (params) {
+    if (params.seriesId === LIVE_SERIES) {
+      showTrack(params.data.worker.worker_id, today(), true);
+      return;
+    }
     if (params.componentType === 'series' && params.name) {
       onAreaChosen(params.name);
     }
   });
+
+  // The overlay geo follows every pan and zoom of the map series: the same
+  // action, applied to the geo (their layouts are identical).
+  chart.on('georoam', function (e) {
+    if (e.componentType !== 'series') {
+      return;
+    }
+    var action = {type: 'geoRoam', componentType: 'geo', geoIndex: 0};
+    ['dx', 'dy', 'zoom', 'originX', 'originY'].forEach(function (k) {
+      if (e[k] !== undefined) {
+        action[k] = e[k];
+      }
+    });
+    chart.dispatchAction(action);
+  });
+
+  var liveToggle = document.getElementById('map-live');
+  if (liveToggle) {
+    liveToggle.addEventListener('change', function () { setLive(liveToggle.checked); });
+  }
 
   if (typeof ResizeObserver !== 'undefined') {
     new ResizeObserver(function () { chart.resize(); }).observe(el);
@@ -605,6 +838,14 @@
   };
 
   // Start: the topmost areas the user can see; with one, draw its children.
+  var startUrl = new URL(window.location.href);
+  if (liveToggle && startUrl.searchParams.get('live') === '1') {
+    liveToggle.checked = true;
+    setLive(true);
+  }
+  if (startUrl.searchParams.get('worker')) {
+    showTrack(startUrl.searchParams.get('worker'), startUrl.searchParams.get('day') || today(), false);
+  }
   setBusy(true);
   api(childrenUrl(null))
     .then(function (fc) {
