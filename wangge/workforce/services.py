@@ -383,9 +383,10 @@ def add_points(*, by: Any, patrol_id: int, points: Sequence[PointIn], crs: str =
                                          accuracy_m=p.accuracy_m, grid_code=g)
         TrackPoint.objects.bulk_create(list(fresh.values()), ignore_conflicts=True)
         _move_live_position(worker, list(fresh.values()))
-        if patrol.status == PatrolStatus.ENDED and fresh:
+        if fresh:
+            # A few thousand fixes at most: cheap enough to keep the running
+            # patrol's figures current for the phone after every batch.
             _measure_patrol(patrol)
-        patrol.points = patrol.track.count()
         patrol.save()
     return Accepted(patrol, len(fresh), len(good) - len(fresh), rejected)
 
