@@ -2,8 +2,6 @@
 overseers' reads (live positions, tracks, rankings). Every read goes through
 selectors with the caller; every write through services."""
 
-from __future__ import annotations
-
 from datetime import date, datetime
 from typing import Any, Literal
 
