@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "wangge.fusion",
     "wangge.cases",
     "wangge.workforce",
+    "wangge.proactive",
     "wangge.dashboard",
     "wangge.demo",
 ]

@@ -13,5 +13,6 @@ urlpatterns = [
     path("", include("wangge.fusion.urls")),
     path("", include("wangge.cases.urls")),
     path("", include("wangge.workforce.urls")),
+    path("", include("wangge.proactive.urls")),
     path("open311/v2/", include("wangge.cases.open311")),
 ]

@@ -62,6 +62,8 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("任务督办"), "workforce:tasks", WORKFORCE_OVERSEERS),
     NavItem(_("网格员"), "workforce:workers", WORKFORCE_OVERSEERS),
     NavItem(_("网格员考核"), "workforce:assessment", WORKFORCE_OVERSEERS),
+    NavItem(_("主动服务"), "proactive:rules", PEOPLE),
+    NavItem(_("用水数据"), "proactive:water", IMPORTERS),
     NavItem(_("派遣规则"), "cases:routing", CASE_CENTRES),
     NavItem(_("系统管理"), "admin:index", frozenset({Role.ADMIN})),
 )

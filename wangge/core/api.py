@@ -88,6 +88,7 @@ def _mount_routers() -> None:
     from wangge.cases.api import router as cases_router
     from wangge.core.inbox_api import router as inbox_router
     from wangge.fusion.api import router as fusion_router
+    from wangge.proactive.api import router as proactive_router
     from wangge.registry.api import router as registry_router
     from wangge.workforce.api import router as workforce_router
 
@@ -99,6 +100,7 @@ def _mount_routers() -> None:
     api.add_router("/inbox", inbox_router)
     api.add_router("/cases", cases_router)
     api.add_router("/workforce", workforce_router)
+    api.add_router("/proactive", proactive_router)
 
 
 _mount_routers()
