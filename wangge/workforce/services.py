@@ -236,13 +236,13 @@ def complete_task(*, task_id: int, by: Any, result: str) -> Task:
 
 
 def finish_tasks(*, source: str, subject_type: str, subject_id: object, by: Any, result: str,
-                 cancelled: bool = False) -> int:
+                 cancelled: bool = False, at: datetime | None = None) -> int:
     """Close the open task of a subject when the work happened elsewhere (the
-    case was verified on its own page, the visit was filed)."""
+    case was verified on its own page, the visit was filed), as of when it happened."""
     status = TaskStatus.CANCELLED if cancelled else TaskStatus.DONE
     return Task.objects.filter(source=source, subject_type=subject_type, subject_id=str(subject_id),
                                status=TaskStatus.OPEN).update(
-        status=status, done_at=timezone.now(), done_by=by if getattr(by, "pk", None) else None,
+        status=status, done_at=at or timezone.now(), done_by=by if getattr(by, "pk", None) else None,
         result=result)
 
 
@@ -565,9 +565,10 @@ def _stack(buildings: dict[str, NDArray[np.float64]], grids: Iterable[str]
     return both[:, 0], both[:, 1]
 
 
-def _assigned_grids() -> dict[int, frozenset[str]]:
+def _assigned_grids(*, primary_only: bool = False) -> dict[int, frozenset[str]]:
+    rows = Assignment.objects.filter(primary=True) if primary_only else Assignment.objects.all()
     out: dict[int, set[str]] = defaultdict(set)
-    for worker_id, code in Assignment.objects.values_list("worker_id", "grid_code"):
+    for worker_id, code in rows.values_list("worker_id", "grid_code"):
         out[worker_id].add(code)
     return {k: frozenset(v) for k, v in out.items()}
 
@@ -697,7 +698,7 @@ def _close_visit_tasks(visit: Visit, by: Any) -> None:
             status=TaskStatus.DONE, done_at=visit.at, done_by=by, result=result)
     if visit.outcome == VisitOutcome.MET:
         finish_tasks(source=VISIT_SOURCE, subject_type="household", subject_id=visit.household_id,
-                     by=by, result=result)
+                     by=by, result=result, at=visit.at)
 
 
 def _award(worker: Worker, visit: Visit) -> None:
@@ -770,7 +771,7 @@ def case_moved(case: Any, step: str, by: Any, at: datetime) -> None:
     elif step in ("verify", "rework", "close", "cancel"):
         finish_tasks(source=CASE_VERIFY_SOURCE, subject_type="case", subject_id=case.pk, by=by,
                      result="核查通过" if step in ("verify", "close") else "已退回重办",
-                     cancelled=step in ("cancel",))
+                     cancelled=step in ("cancel",), at=at)
 
 
 # ---- assessment --------------------------------------------------------------
@@ -788,7 +789,9 @@ def compute_month(month: date, *, now: datetime | None = None) -> int:
     figures of that month. Every count is one grouped query, not one per worker."""
     start, end = month_bounds(month)
     now = now or timezone.now()
-    assigned = _assigned_grids()
+    # Ranked are the workers responsible for grids; team members (police,
+    # volunteers) help in a grid but are not measured against it.
+    assigned = _assigned_grids(primary_only=True)
     workers = {w.pk: w for w in Worker.objects.filter(pk__in=list(assigned)).select_related("user")}
     # Days that are over: today's patrols are still going on.
     last_day = min(end.date(), timezone.localdate(now)) - timedelta(days=1)
