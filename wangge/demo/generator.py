@@ -131,13 +131,16 @@ def city_exists() -> bool:
 
 
 def generate_city(*, seed: int = 2026, people: int = 20000, registry: bool = True,
-                  cases: bool | None = None, progress: Progress | None = None) -> dict[str, Any]:
+                  cases: bool | None = None, workforce: bool | None = None,
+                  progress: Progress | None = None) -> dict[str, Any]:
     """Write a whole demo district for about `people` residents; returns counts.
 
     `cases` plays 90 days of case traffic through the case workflow (see
     wangge.demo.cases). By default it follows `registry`: a city without the
     registry is the map-only city `--no-registry` promises (areas, grids,
-    addresses and the demo logins, nothing else)."""
+    addresses and the demo logins, nothing else). `workforce` (by default
+    following `cases`) puts the grid workers to work: patrols, visits, water
+    readings, rule tasks and the assessment (see wangge.demo.workforce)."""
     if city_exists():
         raise CityExists("city_exists", "数据库中已有区域数据，演示城市只能生成在空库中")
     report: Progress = progress or (lambda stage, done, total: None)
@@ -161,8 +164,14 @@ def generate_city(*, seed: int = 2026, people: int = 20000, registry: bool = Tru
 
         summary["registry"] = populate_registry(seed=seed, people=people, progress=report)
         summary["seconds"] = round(time.perf_counter() - started, 1)
-    if registry if cases is None else cases:
+    with_cases = registry if cases is None else cases
+    if with_cases:
         summary["cases"] = _cases(seed, people, report)
+        summary["seconds"] = round(time.perf_counter() - started, 1)
+    if with_cases if workforce is None else workforce:
+        from wangge.demo.workforce import populate_workforce
+
+        summary["workforce"] = populate_workforce(seed=seed, report=report)
         summary["seconds"] = round(time.perf_counter() - started, 1)
     return summary
 

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.django_db
 @pytest.fixture
 def demo(settings: Any, tmp_path: Any) -> dict[str, Any]:
     settings.MEDIA_ROOT = tmp_path / "media"
-    return generate_city(seed=5, people=1200)["registry"]
+    return generate_city(seed=5, people=1200, cases=False)["registry"]
 
 
 def test_demo_registry_is_fused_from_noisy_department_files(demo):
