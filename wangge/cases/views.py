@@ -36,7 +36,7 @@ from wangge.cases.models import Case, Category, Channel, PhotoStage, State, Urge
 from wangge.core.errors import DomainError, NotFound
 from wangge.core.masking import Field as MaskField
 from wangge.core.masking import needs_purpose
-from wangge.core.pages import not_found_as_404
+from wangge.core.pages import not_found_as_404, photo_response
 
 PAGE_SIZE = 20
 PURPOSES = ("案件办理", "回访核实", "督办催办", "投诉处理")
@@ -71,7 +71,7 @@ def _is_department(user: Any) -> bool:
 
 
 def _forbidden(request: HttpRequest, message: str) -> HttpResponse:
-    return render(request, "cases/forbidden.html", {"message": message}, status=403)
+    return render(request, "forbidden.html", {"message": message}, status=403)
 
 
 # --- what a page shows of one case ------------------------------------------------
@@ -385,14 +385,7 @@ def step_view(request: HttpRequest, pk: int, step: str) -> HttpResponse:
 @login_required
 def photo_view(request: HttpRequest, pk: int, photo_id: int) -> FileResponse:
     case = selectors.case_for(request.user, pk)
-    photo = next((p for p in case.photos.all() if p.pk == photo_id), None)
-    if photo is None:
-        raise Http404(_("没有这张照片"))
-    try:
-        handle = photo.file.open("rb")
-    except OSError:
-        raise Http404(_("没有这张照片")) from None
-    return FileResponse(handle, content_type=photo.content_type)
+    return photo_response(next((p for p in case.photos.all() if p.pk == photo_id), None))
 
 
 # --- 派遣规则与测试工具 ----------------------------------------------------------

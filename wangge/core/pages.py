@@ -6,7 +6,8 @@ import functools
 from collections.abc import Callable
 from typing import Any, TypeVar
 
-from django.http import Http404
+from django.http import FileResponse, Http404
+from django.utils.translation import gettext as _
 
 from wangge.core.errors import NotFound
 
@@ -25,3 +26,15 @@ def not_found_as_404(view: V) -> V:
             raise Http404(exc.message) from exc
 
     return wrapped  # type: ignore[return-value]
+
+
+def photo_response(photo: Any) -> FileResponse:
+    """A stored photo (anything with `file` and `content_type`) as the response,
+    or a 404 when it is missing from the record or from the disk."""
+    if photo is None:
+        raise Http404(_("没有这张照片"))
+    try:
+        handle = photo.file.open("rb")
+    except OSError:
+        raise Http404(_("没有这张照片")) from None
+    return FileResponse(handle, content_type=photo.content_type)

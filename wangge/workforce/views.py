@@ -24,7 +24,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import FileResponse, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import URLPattern, path, reverse
 from django.utils import timezone
@@ -35,7 +35,7 @@ from django.views.decorators.http import require_POST
 from wangge.accounts.models import Role
 from wangge.cases import conf as case_conf
 from wangge.core.errors import DomainError, NotFound
-from wangge.core.pages import not_found_as_404
+from wangge.core.pages import not_found_as_404, photo_response
 from wangge.core.xlsx import download
 from wangge.registry.vocab import RESIDENCE_TYPES
 from wangge.workforce import scoring, selectors, services
@@ -94,7 +94,7 @@ def overseer_page(view: Callable[..., HttpResponse]) -> Callable[..., HttpRespon
     @functools.wraps(view)
     def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not selectors.oversees(request.user):
-            return render(request, "workforce/forbidden.html", {"message": _(
+            return render(request, "forbidden.html", {"message": _(
                 "该页面仅供社区、街道、区级工作人员、指挥中心和民警使用。")}, status=403)
         return view(request, *args, **kwargs)
 
@@ -537,7 +537,7 @@ def household_page(request: HttpRequest, pk: int) -> HttpResponse:
     user = request.user
     worker = _is_worker(user)
     if not (worker or selectors.oversees(user)):
-        return render(request, "workforce/forbidden.html", {"message": _(
+        return render(request, "forbidden.html", {"message": _(
             "走访记录仅供网格员、社区及以上工作人员和民警查看。")}, status=403)
     household = selectors.household_for(user, pk)
     visits = (selectors.visits_for(user).filter(household=household)
@@ -556,14 +556,7 @@ def household_page(request: HttpRequest, pk: int) -> HttpResponse:
 @not_found_as_404
 def visit_photo_view(request: HttpRequest, pk: int, photo_id: int) -> FileResponse:
     visit = selectors.visits_for(request.user).filter(pk=pk).prefetch_related("photos").first()
-    photo = next((p for p in visit.photos.all() if p.pk == photo_id), None) if visit else None
-    if photo is None:
-        raise Http404(_("没有这张照片"))
-    try:
-        handle = photo.file.open("rb")
-    except OSError:
-        raise Http404(_("没有这张照片")) from None
-    return FileResponse(handle, content_type=photo.content_type)
+    return photo_response(next((p for p in visit.photos.all() if p.pk == photo_id), None) if visit else None)
 
 
 urlpatterns: list[URLPattern] = [
