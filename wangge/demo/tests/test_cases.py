@@ -6,12 +6,14 @@ from __future__ import annotations
 
 import itertools
 from collections import defaultdict
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 from django.db import transaction
+from django.test import override_settings
 
 from wangge.accounts.models import Department, Role, User
 from wangge.cases.models import Case, CaseEvent, Channel, RoutingRule, State
@@ -31,20 +33,42 @@ OPEN_STATES = {State.REPORTED, State.REGISTERED, State.DISPATCHED, State.RETURNE
                State.HANDLED, State.SUSPENDED}
 
 
+FAST_HASHING = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(scope="module")
+def base(django_db_setup: Any, django_db_blocker: Any, tmp_path_factory: Any) -> Iterator[dict[str, Any]]:
+    """One map-only city (areas, addresses, logins) with the catalog, for the
+    whole module, rolled back at its end; each test runs in a savepoint."""
+    media = tmp_path_factory.mktemp("media")
+    with (django_db_blocker.unblock(), override_settings(MEDIA_ROOT=media, PASSWORD_HASHERS=FAST_HASHING),
+          transaction.atomic()):
+        generate_city(seed=7, people=1200, registry=False)
+        yield {"city": setup_cases(names.DISTRICT_CODE), "media": media}
+        transaction.set_rollback(True)
+
+
 @pytest.fixture
-def city(settings: Any, tmp_path: Any) -> dict[str, Any]:
-    settings.MEDIA_ROOT = tmp_path / "media"
-    generate_city(seed=7, people=1200, registry=False)  # map-only: areas, addresses, logins
-    return setup_cases(names.DISTRICT_CODE)
+def city(base: dict[str, Any]) -> dict[str, Any]:
+    return dict(base["city"])
 
 
 def play(seed: int = 3) -> Any:
     return populate_cases(seed=seed, days=DAYS, per_day=PER_DAY, end=END)
 
 
+@pytest.fixture(scope="module")
+def played_once(base: dict[str, Any], django_db_blocker: Any) -> Iterator[Any]:
+    with (django_db_blocker.unblock(),
+          override_settings(MEDIA_ROOT=base["media"], PASSWORD_HASHERS=FAST_HASHING)):
+        saved = transaction.savepoint()
+        yield play()
+        transaction.savepoint_rollback(saved)
+
+
 @pytest.fixture
-def played(city: dict[str, Any]) -> Any:
-    return play()
+def played(played_once: Any) -> Any:
+    return played_once
 
 
 def test_setup_loads_the_catalog_rules_and_a_camera(city):
