@@ -15,6 +15,16 @@ from typing import Any
 from wangge.core import identity
 
 
+class Sensitivity(StrEnum):
+    """How sensitive a kind of data is (数据分级): the exchange's catalog items
+    and the platform's own fields are graded on the same scale."""
+
+    PUBLIC = "public"  # 公开
+    INTERNAL = "internal"  # 内部
+    SENSITIVE = "sensitive"  # 敏感
+    CORE = "core"  # 核心
+
+
 class Field(StrEnum):
     NAME = "name"
     ID_NUMBER = "id_number"
