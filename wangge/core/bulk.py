@@ -10,7 +10,7 @@ would adapt them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 from django.db import connection
@@ -58,3 +58,21 @@ def insert_values(model: type[Model], fields: Sequence[str], rows: Sequence[Sequ
     with connection.cursor() as cursor:
         cursor.executemany(sql, params)
     return len(rows)
+
+
+def insert_returning_pk(model: type[Model], values: Mapping[str, object], *,
+                        skip_conflict: bool = False) -> Any:
+    """INSERT one row in one statement and return its primary key; with
+    `skip_conflict`, a row that breaks a unique constraint is not inserted and
+    None comes back (PostgreSQL and SQLite ≥ 3.35 both speak this SQL)."""
+    meta = model._meta
+    columns = [next(f for f in meta.concrete_fields if f.attname == name) for name in values]
+    quote = connection.ops.quote_name
+    conflict = " ON CONFLICT DO NOTHING" if skip_conflict else ""
+    sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) "  # noqa: S608
+           f"VALUES ({', '.join(['%s'] * len(columns))}){conflict} RETURNING {quote(meta.pk.column)}")
+    params = [f.get_db_prep_save(values[f.attname], connection) for f in columns]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    return row[0] if row else None
