@@ -147,6 +147,15 @@ def create_catalog(*, by: Any, owner: Department, code: str, name: str, share_cl
     return catalog
 
 
+def _forget_grants() -> None:
+    # Now for this process's next call, and again after commit so that a call
+    # served meanwhile cannot keep the old state.
+    from wangge.exchange.gateway import forget_grants
+
+    forget_grants()
+    transaction.on_commit(forget_grants)
+
+
 def publish_catalog(*, catalog: Catalog, by: Any) -> Catalog:
     _require_department(by, catalog.owner, "发布本部门的目录")
     if catalog.backing == Backing.DATASET and not catalog.dataset_rows.exists():
@@ -163,6 +172,7 @@ def withdraw_catalog(*, catalog: Catalog, by: Any, reason: str) -> Catalog:
     catalog.status = CatalogStatus.WITHDRAWN
     catalog.save(update_fields=["status"])
     audit.record(by, "withdraw", "exchange.Catalog", catalog.pk, reason=reason)
+    _forget_grants()
     return catalog
 
 
@@ -313,6 +323,7 @@ def _grant(application: Application, masked: Mapping[str, bool], *, by: Any, rea
     by_key = {i.key: i for i in catalog.items.all()}
     GrantItem.objects.bulk_create([GrantItem(grant=grant, item=by_key[k], masked=m) for k, m in masked.items()])
     audit.record(by, "grant", "exchange.Grant", grant.pk, fields=sorted(masked), reason=reason)
+    _forget_grants()
     if application.applicant_id:
         notify.notify([application.applicant], key=f"exchange:decision:{application.pk}", kind="exchange",
                       title=f"“{catalog.name}”共享申请{application.get_status_display()}",
@@ -359,6 +370,7 @@ def revoke_grant(*, grant: Grant, by: Any, reason: str) -> Grant:
         grant.revoke_reason = reason.strip()[:300]
         grant.save(update_fields=["revoked_at", "revoked_by", "revoke_reason"])
         audit.record(by, "revoke", "exchange.Grant", grant.pk, reason=reason)
+        _forget_grants()
     return grant
 
 

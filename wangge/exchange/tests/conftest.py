@@ -29,6 +29,17 @@ PERSON_ITEMS = [
 ]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_gateway_caches() -> Any:
+    # Primary keys repeat between tests; the gateway's per-process memory must not.
+    from wangge.exchange import gateway
+
+    gateway.forget_grants()
+    gateway._clients.clear()
+    gateway._tokens.clear()
+    yield
+
+
 @pytest.fixture
 def police(small_city: None) -> Department:
     return Department.objects.create(code="GA", name="区公安分局", type="police", area_code=city.DISTRICT)
