@@ -8,15 +8,16 @@ exist, so an id cannot be probed.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils import timezone
 
-from wangge.core import audit
-from wangge.core.errors import NotFound
+from wangge.core import access, audit
+from wangge.core.errors import InvalidInput, NotFound
 from wangge.core.identity import normalize_id_number, normalize_phone
-from wangge.core.masking import Field, shown, visible
+from wangge.core.masking import Field, reveal_check, shown, visible
 from wangge.core.scope import restrict
 from wangge.registry import vocab
 from wangge.registry.models import Organisation, Person, PersonTag, Provenance
@@ -126,13 +127,20 @@ class PersonDetail:
     households: list[dict[str, Any]] = field(default_factory=list)
 
 
-def get_person(user: Any, pk: int, *, purpose: str = "") -> PersonDetail:
-    """One person's details, with provenance and conflicts. Fields the role may
-    see only with a purpose are revealed when one is given; the read and the
-    purpose go to the audit log."""
+def _person(user: Any, pk: int) -> Person:
+    """The person if the reader's scope holds them; a missing person and one
+    outside the scope raise the same NotFound."""
     person = people_for(user).select_related("address", "employer").filter(pk=pk).first()
     if person is None:
         raise NotFound("person_not_found", "未找到该人员，或不在您的权限范围内")
+    return person
+
+
+def get_person(user: Any, pk: int, *, purpose: str = "") -> PersonDetail:
+    """One person's details, with provenance and conflicts. Fields the role may
+    see only with a purpose are revealed when one is given (at least
+    masking.MIN_PURPOSE characters); the read and the purpose go to the audit log."""
+    person = _person(user, pk)
     revealed = [f.value for f in (Field.ID_NUMBER, Field.PHONE, Field.SENSITIVE_TAG)
                 if visible(user, f, purpose)]
     audit.record(user, "read", "registry.Person", person.pk, fields=["name", *revealed],
@@ -187,3 +195,58 @@ def _households(user: Any, person: Person) -> list[dict[str, Any]]:
                     "members": [{"pk": x.person_id, "name": shown(user, Field.NAME, x.person.name),
                                  "relation": vocab.RELATIONS.get(x.relation, "")} for x in members]})
     return out
+
+
+# The fields a reader can ask to see in full one at a time (the page's and the
+# API's reveal); names and addresses are never masked for those who may reveal.
+REVEALABLE = (Field.ID_NUMBER, Field.PHONE, Field.SENSITIVE_TAG)
+
+
+@dataclass
+class Revealed:
+    field: str
+    values: list[str]
+
+
+def reveal_for(user: Any, pk: int, *, field: str, reason: str) -> Revealed:
+    """One field of one person in full, for a stated reason; writes one audit
+    entry ("reveal"). The role's rule is checked before the person is looked up,
+    so a refusal says nothing about whether the person exists."""
+    kind = Field(field) if field in {f.value for f in REVEALABLE} else None
+    if kind is None:
+        raise InvalidInput("field_not_revealable", "只能查看身份证号、电话或特殊人群标签的完整信息",
+                           fields={"field": "invalid"})
+    cleaned = reveal_check(user, kind, reason)
+    person = _person(user, pk)
+    if kind == Field.ID_NUMBER:
+        values = [person.id_number] if person.id_number else []
+    elif kind == Field.PHONE:
+        values = list(person.phones)
+    else:
+        tags = person.tags.filter(tag__in=vocab.SENSITIVE_TAGS).values_list("tag", flat=True)
+        values = sorted({vocab.TAGS.get(t, t) for t in tags})
+    audit.record(user, "reveal", "registry.Person", person.pk, fields=[kind.value], reason=cleaned)
+    return Revealed(field=kind.value, values=values)
+
+
+def person_name_for(user: Any, pk: int) -> str:
+    """The person's name as this reader may see it in a list (not audited:
+    a list shows as much)."""
+    return shown(user, Field.NAME, _person(user, pk).name)
+
+
+def access_report_for(user: Any, pk: int, since: datetime | None = None,
+                      until: datetime | None = None) -> list[access.Access]:
+    """Who read or received this person's data, newest first (the right to
+    know). Reading the report is itself an access: it is audited first, so it
+    appears in the report it returns."""
+    person = _person(user, pk)
+    audit.record(user, "read_access_report", "registry.Person", person.pk)
+    return access.access_report(person.pk, since=_aware(since), until=_aware(until))
+
+
+def _aware(moment: datetime | None) -> datetime | None:
+    # An API client may send a time without an offset: it means local time.
+    if moment is None or timezone.is_aware(moment):
+        return moment
+    return timezone.make_aware(moment)
