@@ -330,9 +330,10 @@ def case_evaluation(request: HttpRequest, start: date, end: date,
 
 @router.get("/evaluation.xlsx", summary="考核评价导出（Excel）", description=_EVALUATION_HELP)
 def case_evaluation_xlsx(request: HttpRequest, start: date, end: date,
-                         by: EvaluationBy = "department") -> HttpResponse:
+                         by: EvaluationBy = "department", purpose: str = "") -> HttpResponse:
     rows = evaluation.evaluate(request.user, start=start, end=end, by=by)
-    return evaluation.xlsx_download(rows, start=start, end=end, by=by)
+    return evaluation.xlsx_download(rows, start=start, end=end, by=by, user=request.user,
+                                    purpose=purpose[:200])
 
 
 @router.get("/{case_id}", response=CaseDetail, summary="案件详情与流转记录")

@@ -77,7 +77,7 @@ from wangge.cases.models import Case, CaseEvent, State
 from wangge.cases.selectors import visible_cases
 from wangge.core import workcal
 from wangge.core.errors import InvalidInput
-from wangge.core.xlsx import download, safe_text
+from wangge.core.xlsx import Watermark, download, safe_text, stamp_workbook
 
 By = Literal["department", "street", "community", "grid", "worker"]
 BY_NAMES: dict[str, str] = {"department": "部门", "street": "街道", "community": "社区",
@@ -402,7 +402,8 @@ def file_names(by: str, start: date, end: date) -> tuple[str, str]:
     return f"考核评价_按{BY_NAMES.get(by, by)}_{span}.xlsx", f"evaluation_{by}_{span}.xlsx"
 
 
-def to_xlsx(rows: list[Row], *, title: str, start: date, end: date, by: str) -> bytes:
+def to_xlsx(rows: list[Row], *, title: str, start: date, end: date, by: str,
+            watermark: Watermark | None = None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
     from openpyxl.utils import get_column_letter
@@ -464,13 +465,23 @@ def to_xlsx(rows: list[Row], *, title: str, start: date, end: date, by: str) -> 
 
     wb.properties.creator = "wangge"
     wb.properties.title = safe_text(title)
+    if watermark is not None:
+        stamp_workbook(wb, watermark)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()
 
 
-def xlsx_download(rows: list[Row], *, start: date, end: date, by: str) -> HttpResponse:
-    """The workbook as a download, for the page and the API alike."""
-    content = to_xlsx(rows, title=title_for(by), start=start, end=end, by=by)
+def xlsx_download(rows: list[Row], *, start: date, end: date, by: str, user: Any,
+                  purpose: str = "") -> HttpResponse:
+    """The workbook as a download, for the page and the API alike; through
+    core.exports (limit, record, watermark), so it may raise its DomainErrors."""
+    from wangge.core import exports
+
+    ticket = exports.prepare(
+        user, kind="cases.evaluation", params={"start": start, "end": end, "by": by}, rows=len(rows),
+        purpose=purpose or "案件办理考核评价",
+        fields=["rank", "key", "name", *(d.field for d in DEFINITIONS if d.field != "rank")])
+    content = to_xlsx(rows, title=title_for(by), start=start, end=end, by=by, watermark=ticket.mark)
     name, fallback = file_names(by, start, end)
     return download(content, name=name, fallback=fallback)

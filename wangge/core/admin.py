@@ -9,8 +9,11 @@ from django.utils.translation import gettext_lazy
 from wangge.core.models import (
     AuditEntry,
     DeliveryStatus,
+    ExportLog,
+    ExportRequest,
     Notification,
     NotificationDelivery,
+    TemporaryMeasure,
     TickRun,
 )
 
@@ -88,3 +91,71 @@ class TickRunAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
+
+
+@admin.register(ExportRequest)
+class ExportRequestAdmin(admin.ModelAdmin):
+    """Read-only: requests are decided on the /exports/ page, which audits the
+    decision and tells the requester (core.exports)."""
+
+    list_display = ["pk", "created_at", "requester", "kind", "rows", "status", "decided_by",
+                    "decided_at", "expires_at"]
+    list_filter = ["status", "kind"]
+    search_fields = ["requester__username", "requester__display_name", "kind", "purpose"]
+    list_select_related = ["requester", "decided_by"]
+    readonly_fields = ["requester", "kind", "params", "rows", "purpose", "status", "decided_by",
+                       "decided_at", "decision_reason", "created_at", "used_at", "expires_at"]
+    exclude = ["params_key"]
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(ExportLog)
+class ExportLogAdmin(admin.ModelAdmin):
+    """Read-only: every file that left the platform; part of the access record."""
+
+    list_display = ["pk", "at", "user", "kind", "rows", "purpose", "approval"]
+    list_filter = ["kind"]
+    search_fields = ["user__username", "user__display_name", "kind", "purpose"]
+    list_select_related = ["user"]
+    readonly_fields = ["user", "at", "kind", "params", "rows", "fields", "purpose", "approval"]
+    date_hierarchy = "at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(TemporaryMeasure)
+class TemporaryMeasureAdmin(admin.ModelAdmin):
+    """Administrators open and end measures; the core.retention tick deletes
+    their data once the retention after the end has passed."""
+
+    list_display = ["code", "name", "start", "end", "retention_days", "purged_at", "created_by"]
+    list_filter = [("end", admin.EmptyFieldListFilter), ("purged_at", admin.EmptyFieldListFilter)]
+    search_fields = ["code", "name", "purpose"]
+    readonly_fields = ["purged_at", "created_by", "created_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
+        # A purged measure's data is gone; reopening it would promise data that is not there.
+        if obj is not None and obj.purged_at is not None:
+            return [f.name for f in obj._meta.fields if f.name != "id"]
+        return self.readonly_fields
+
+    def save_model(self, request: HttpRequest, obj: TemporaryMeasure, form: Any, change: bool) -> None:
+        if not change and obj.created_by_id is None:
+            obj.created_by = request.user  # type: ignore[assignment]
+        super().save_model(request, obj, form, change)

@@ -6,4 +6,9 @@ class CoreConfig(AppConfig):
     verbose_name = "核心"
 
     def ready(self) -> None:
-        from wangge.core import notify  # noqa: F401 - registers the notify.deliver_pending tick
+        # notify and jobs register core's periodic ticks on import; export_access
+        # registers the core.exports access source; the audit log's source is
+        # registered here.
+        from wangge.core import access_sources, export_access, jobs, notify  # noqa: F401
+
+        access_sources.register()

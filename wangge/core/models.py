@@ -146,3 +146,148 @@ class TickRun(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+# ---- exports (core.exports) and temporary measures (core.retention) ------------
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", _("待审批")
+    APPROVED = "approved", _("已批准")
+    REFUSED = "refused", _("已拒绝")
+    USED = "used", _("已下载")
+    EXPIRED = "expired", _("已过期")
+
+
+class ExportRequest(models.Model):
+    """Asking to export more rows than WANGGE_EXPORT_APPROVAL_ROWS; see core.exports.
+
+    An approval covers exactly one export: the same user, `kind` and filters
+    (`params_key` is the hash of the canonical `params`), at most `rows` rows,
+    once, before `expires_at`.
+    """
+
+    requester = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("申请人"), on_delete=models.PROTECT,
+        related_name="export_requests",
+    )
+    kind = models.CharField(_("导出内容"), max_length=64)
+    params = models.JSONField(_("筛选条件"), default=dict, blank=True)
+    params_key = models.CharField(max_length=64, editable=False)
+    rows = models.PositiveIntegerField(_("行数"))
+    purpose = models.CharField(_("用途"), max_length=200)
+    status = models.CharField(
+        _("状态"), max_length=10, choices=ExportStatus.choices, default=ExportStatus.PENDING,
+    )
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("审批人"), null=True, blank=True,
+        on_delete=models.PROTECT, related_name="+",
+    )
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_reason = models.CharField(_("审批意见"), max_length=500, blank=True)
+    created_at = models.DateTimeField(_("申请时间"), default=timezone.now)
+    used_at = models.DateTimeField(_("下载时间"), null=True, blank=True)
+    expires_at = models.DateTimeField(_("有效期至"), null=True, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-pk"]
+        constraints = [
+            # Asking again for the same export finds the open request instead
+            # of queueing a second one for the approvers.
+            models.UniqueConstraint(
+                fields=["requester", "kind", "params_key"], condition=models.Q(status="pending"),
+                name="export_request_one_pending",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["requester", "kind", "params_key", "status"],
+                         name="export_request_lookup"),
+            models.Index(fields=["status", "created_at"], name="export_request_queue"),
+        ]
+        verbose_name = _("导出申请")
+        verbose_name_plural = _("导出申请")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.rows}"
+
+
+class ExportLog(models.Model):
+    """One file that left the platform: every export has one, approved or not.
+
+    Kept for good: with its subjects it is part of each person's access report.
+    """
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("导出人"), on_delete=models.PROTECT,
+        related_name="exports",
+    )
+    at = models.DateTimeField(_("导出时间"), default=timezone.now, db_index=True)
+    kind = models.CharField(_("导出内容"), max_length=64, db_index=True)
+    params = models.JSONField(_("筛选条件"), default=dict, blank=True)
+    rows = models.PositiveIntegerField(_("行数"))
+    fields = models.JSONField(_("导出字段"), default=list, blank=True)
+    purpose = models.CharField(_("用途"), max_length=200)
+    # One-to-one: an approval is consumed by the one download it allowed.
+    approval = models.OneToOneField(
+        ExportRequest, verbose_name=_("审批"), null=True, blank=True, on_delete=models.PROTECT,
+        related_name="export",
+    )
+
+    class Meta:
+        ordering = ["-at", "-pk"]
+        verbose_name = _("导出记录")
+        verbose_name_plural = _("导出记录")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.kind} {self.rows}"
+
+
+class ExportSubject(models.Model):
+    """A person whose data was in an export (registry.Person's id; core does not
+    depend on registry)."""
+
+    export = models.ForeignKey(ExportLog, on_delete=models.CASCADE, related_name="subjects")
+    person_id = models.BigIntegerField(db_index=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["export", "person_id"], name="export_subject_once"),
+        ]
+        verbose_name = _("导出涉及人员")
+        verbose_name_plural = _("导出涉及人员")
+
+    def __str__(self) -> str:
+        return f"{self.export_id} · {self.person_id}"
+
+
+class TemporaryMeasure(models.Model):
+    """A temporary measure (an epidemic campaign, say) that data is collected for.
+
+    Data attached to it (a `measure` foreign key, see
+    core.retention.register_measure_model) is deleted `retention_days` after
+    `end`; while `end` is empty the measure is running and nothing is deleted.
+    """
+
+    code = models.CharField(_("编码"), max_length=40, unique=True)
+    name = models.CharField(_("名称"), max_length=100)
+    purpose = models.TextField(_("目的"))
+    start = models.DateField(_("开始日期"))
+    end = models.DateField(_("结束日期"), null=True, blank=True,
+                           help_text=_("措施结束后填写；留空表示仍在进行，数据不会清除。"))
+    retention_days = models.PositiveIntegerField(
+        _("保留天数"), default=30, help_text=_("措施结束后再保留的天数，期满自动删除相关数据。"),
+    )
+    purged_at = models.DateTimeField(_("清除时间"), null=True, blank=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("创建人"), null=True, blank=True,
+        on_delete=models.SET_NULL, related_name="+",
+    )
+    created_at = models.DateTimeField(_("创建时间"), default=timezone.now, editable=False)
+
+    class Meta:
+        ordering = ["-start", "code"]
+        verbose_name = _("临时措施")
+        verbose_name_plural = _("临时措施")
+
+    def __str__(self) -> str:
+        return f"{self.code} {self.name}"

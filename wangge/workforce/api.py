@@ -10,6 +10,7 @@ from django.utils import timezone
 from ninja import Field, Router, Schema
 from ninja.pagination import LimitOffsetPagination, paginate
 
+from wangge.core import exports
 from wangge.core.errors import InvalidInput, OutOfScope
 from wangge.core.xlsx import download
 from wangge.workforce import selectors, services
@@ -349,9 +350,12 @@ def scores(request: HttpRequest, month: str = "", level: Literal["community", "s
 
 @router.get("/scores.xlsx", summary="网格员月度考核排名（Excel）")
 def scores_xlsx(request: HttpRequest, month: str = "",
-                level: Literal["community", "street"] = "community") -> HttpResponse:
+                level: Literal["community", "street"] = "community", purpose: str = "") -> HttpResponse:
     day, rows = _ranked(request, month, level)
-    return download(selectors.ranking_xlsx(rows, month=day, level=level),
+    ticket = exports.prepare(request.user, kind="workforce.ranking", params={"month": day, "level": level},
+                             rows=len(rows), purpose=purpose[:200] or "网格员月度考核排名",
+                             fields=selectors.RANKING_FIELDS)
+    return download(selectors.ranking_xlsx(rows, month=day, level=level, watermark=ticket.mark),
                     name=f"网格员考核_{day:%Y%m}.xlsx", fallback=f"workers_{day:%Y%m}.xlsx")
 
 

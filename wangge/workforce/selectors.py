@@ -15,7 +15,7 @@ from django.utils import timezone
 from wangge.accounts.models import Role
 from wangge.core.errors import NotFound
 from wangge.core.scope import code_q, restrict, scope_of
-from wangge.core.xlsx import safe_text
+from wangge.core.xlsx import Watermark, safe_text, stamp_workbook
 from wangge.registry.models import Household, HouseholdMember
 from wangge.registry.vocab import SENSITIVE_TAGS, TAGS
 from wangge.workforce import scoring
@@ -281,7 +281,12 @@ def ranking(user: Any, month: date, *, level: str = "community") -> list[Ranked]
     return out
 
 
-def ranking_xlsx(rows: list[Ranked], *, month: date, level: str) -> bytes:
+# What ranking_xlsx writes, for the export's record (core.exports).
+RANKING_FIELDS = ("area", "rank", "worker", "grid_code", *scoring.PARTS, "score", "figures")
+
+
+def ranking_xlsx(rows: list[Ranked], *, month: date, level: str,
+                 watermark: Watermark | None = None) -> bytes:
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -305,6 +310,8 @@ def ranking_xlsx(rows: list[Ranked], *, month: date, level: str) -> bytes:
                    f.get("households_visited"), f.get("tasks_due"), f.get("tasks_on_time"), f.get("verified"),
                    f.get("verified_on_time"), f.get("ratings")])
     ws.freeze_panes = "C3"
+    if watermark is not None:
+        stamp_workbook(wb, watermark)
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

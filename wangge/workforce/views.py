@@ -34,6 +34,7 @@ from django.views.decorators.http import require_POST
 
 from wangge.accounts.models import Role
 from wangge.cases import conf as case_conf
+from wangge.core import exports
 from wangge.core.errors import DomainError, NotFound
 from wangge.core.pages import not_found_as_404, photo_response
 from wangge.core.xlsx import download
@@ -459,7 +460,16 @@ def assessment_xlsx(request: HttpRequest) -> HttpResponse:
         messages.error(request, error)
         return redirect("workforce:assessment")
     rows = selectors.ranking(request.user, month, level=level)
-    return download(selectors.ranking_xlsx(rows, month=month, level=level),
+    try:
+        ticket = exports.prepare(request.user, kind="workforce.ranking",
+                                 params={"month": month, "level": level}, rows=len(rows),
+                                 purpose=request.GET.get("purpose", "")[:200] or "网格员月度考核排名",
+                                 fields=selectors.RANKING_FIELDS)
+    except DomainError as exc:  # above the export limit: a request is filed for approval
+        messages.error(request, exc.message)
+        return redirect(reverse("workforce:assessment") + "?" + urlencode(
+            {"month": f"{month:%Y-%m}", "level": level}))
+    return download(selectors.ranking_xlsx(rows, month=month, level=level, watermark=ticket.mark),
                     name=f"网格员考核_{month:%Y%m}.xlsx", fallback=f"workers_{month:%Y%m}.xlsx")
 
 
