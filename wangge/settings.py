@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "wangge.cases",
     "wangge.workforce",
     "wangge.proactive",
+    "wangge.exchange",
     "wangge.dashboard",
     "wangge.demo",
 ]
@@ -197,3 +198,25 @@ EMAIL_HOST_USER = os.environ.get("EMAIL_HOST_USER", "")
 EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _flag("EMAIL_USE_TLS")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "wangge@localhost")
+
+# ---- exports and retention (wangge.core.exports, wangge.core.retention) ----
+
+
+def _count(name: str, default: int, minimum: int = 1) -> int:
+    """A whole number from the environment; a typo stops the start, not a download."""
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip().replace("_", ""))
+    except ValueError:
+        raise ValueError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise ValueError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+# An export of more rows than this needs an approved request (导出审批).
+WANGGE_EXPORT_APPROVAL_ROWS = _count("WANGGE_EXPORT_APPROVAL_ROWS", 500)
+# How long an approval stays valid for its one download.
+WANGGE_EXPORT_APPROVAL_DAYS = _count("WANGGE_EXPORT_APPROVAL_DAYS", 3)

@@ -14,5 +14,9 @@ urlpatterns = [
     path("", include("wangge.cases.urls")),
     path("", include("wangge.workforce.urls")),
     path("", include("wangge.proactive.urls")),
+    path("", include("wangge.core.urls")),
+    path("", include("wangge.core.export_urls")),
+    path("", include("wangge.exchange.urls")),
     path("open311/v2/", include("wangge.cases.open311")),
+    path("gateway/v1/", include("wangge.exchange.gateway_urls")),
 ]

@@ -36,6 +36,10 @@ GRID_WORKERS = frozenset({Role.GRID_WORKER})
 # Who oversees grid workers' tasks, tracks and rankings (workforce.selectors.OVERSEERS).
 WORKFORCE_OVERSEERS = frozenset({Role.ADMIN, Role.DISTRICT_STAFF, Role.STREET_STAFF, Role.COMMUNITY_STAFF,
                                  Role.COMMAND_CENTRE, Role.POLICE})
+# Who may browse the data exchange (exchange.selectors.BROWSERS), and who acts for a department in it.
+EXCHANGE_BROWSERS = frozenset({Role.ADMIN, Role.DISTRICT_STAFF, Role.STREET_STAFF, Role.COMMUNITY_STAFF,
+                               Role.DEPARTMENT_STAFF, Role.COMMAND_CENTRE, Role.POLICE})
+EXCHANGE_DEPARTMENTS = frozenset({Role.ADMIN, Role.DEPARTMENT_STAFF})
 
 NAV_ITEMS: tuple[NavItem, ...] = (
     # First for grid workers, so their phone's 工作台 is where they land.
@@ -65,6 +69,13 @@ NAV_ITEMS: tuple[NavItem, ...] = (
     NavItem(_("主动服务"), "proactive:rules", PEOPLE),
     NavItem(_("用水数据"), "proactive:water", IMPORTERS),
     NavItem(_("派遣规则"), "cases:routing", CASE_CENTRES),
+    NavItem(_("数据目录"), "exchange:catalogs", EXCHANGE_BROWSERS),
+    NavItem(_("共享申请"), "exchange:applications", EXCHANGE_DEPARTMENTS),
+    NavItem(_("接入凭据"), "exchange:clients", EXCHANGE_DEPARTMENTS),
+    NavItem(_("共享统计"), "exchange:stats", EXCHANGE_BROWSERS),
+    NavItem(_("审计日志"), "core:audit", frozenset({Role.ADMIN, Role.DISTRICT_STAFF})),
+    # Everyone who may export sees their requests there; approvers also the queue.
+    NavItem(_("导出审批"), "exports:list", PEOPLE),
     NavItem(_("系统管理"), "admin:index", frozenset({Role.ADMIN})),
 )
 

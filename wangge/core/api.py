@@ -86,7 +86,10 @@ def _mount_routers() -> None:
     from wangge.areas.api import locate_router
     from wangge.areas.api import router as areas_router
     from wangge.cases.api import router as cases_router
+    from wangge.core.audit_api import router as audit_router
+    from wangge.core.exports_api import router as exports_router
     from wangge.core.inbox_api import router as inbox_router
+    from wangge.exchange.api import router as exchange_router
     from wangge.fusion.api import router as fusion_router
     from wangge.proactive.api import router as proactive_router
     from wangge.registry.api import router as registry_router
@@ -101,6 +104,9 @@ def _mount_routers() -> None:
     api.add_router("/cases", cases_router)
     api.add_router("/workforce", workforce_router)
     api.add_router("/proactive", proactive_router)
+    api.add_router("/exchange", exchange_router)
+    api.add_router("/audit", audit_router)
+    api.add_router("/exports", exports_router)
 
 
 _mount_routers()

@@ -63,8 +63,11 @@ def catalogs_for(user: Any, q: str = "", *, share_class: str = "", owner: str = 
         mine = Q(owner_id=getattr(user, "department_id", None)) if getattr(user, "department_id", None) else Q(pk__in=[])
         qs = qs.filter(Q(status=CatalogStatus.PUBLISHED) | mine)
     for word in q.split()[:5]:
+        # Item names through a subquery: a join would make the item count below
+        # count only the matching items.
+        named = CatalogItem.objects.filter(name__icontains=word).values("catalog_id")
         qs = qs.filter(Q(name__icontains=word) | Q(description__icontains=word) | Q(code__icontains=word)
-                       | Q(owner__name__icontains=word) | Q(items__name__icontains=word))
+                       | Q(owner__name__icontains=word) | Q(pk__in=named))
     if share_class:
         qs = qs.filter(share_class=share_class)
     if owner:
@@ -228,8 +231,11 @@ def stats(user: Any, *, days: int = 30) -> dict[str, Any]:
         "totals": {
             "calls": sum(per_endpoint.values()),
             "refused": calls.filter(status__gte=400).count(),
+            # Providing a published catalog or holding a grant in force.
             "departments_connected": Department.objects.filter(
-                Q(catalogs__status=CatalogStatus.PUBLISHED) | Q(grants__isnull=False)).distinct().count(),
+                Q(catalogs__status=CatalogStatus.PUBLISHED)
+                | Q(grants__revoked_at__isnull=True, grants__starts__lte=today, grants__ends__gte=today))
+            .distinct().count(),
             "catalogs": catalogs_total, "items": items_total,
             "applications_pending": Application.objects.filter(status=ApplicationStatus.PENDING).count(),
         },

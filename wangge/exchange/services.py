@@ -117,7 +117,7 @@ def create_catalog(*, by: Any, owner: Department, code: str, name: str, share_cl
     _require_department(by, owner, "为本部门编制目录")
     if backing != Backing.DATASET and not is_admin(by):
         raise OutOfScope("registry_catalog_admin_only", "以实有人口、房屋、单位为来源的目录由系统管理员编制")
-    if not CODE.match(code or ""):
+    if not CODE.match(code or "") or code.lower() == "new":
         raise InvalidInput("bad_code", "目录编码为 2–32 位字母、数字、- 或 _", fields={"code": "无效"})
     if Catalog.objects.filter(code=code).exists():
         raise InvalidInput("duplicate_code", f"目录编码 {code} 已被使用", fields={"code": "重复"})
