@@ -90,6 +90,7 @@ _USERS: tuple[tuple[str, Role, str, DepartmentType | None, str], ...] = (
     ("sifa", Role.DEPARTMENT_STAFF, "district", DepartmentType.JUSTICE, "司法局 曹颖"),
     ("jiaoyu", Role.DEPARTMENT_STAFF, "district", DepartmentType.EDUCATION, "教育局 邓琳"),
     ("zongzhi", Role.DEPARTMENT_STAFF, "district", DepartmentType.GOVERNANCE, "综治中心 彭亮"),
+    ("gongan", Role.DEPARTMENT_STAFF, "district", DepartmentType.POLICE, "公安分局数据管理员 吕宁"),
     ("minjing", Role.POLICE, "street1", DepartmentType.POLICE, "社区民警 孙涛"),
     ("jumin", Role.RESIDENT, "none", None, "居民 周丽"),
 )
@@ -117,6 +118,7 @@ DEMO_ACCOUNTS: list[tuple[str, str, str]] = [
     ("sifa", "部门工作人员", "东丽区司法局（全区）"),
     ("jiaoyu", "部门工作人员", "东丽区教育局（全区）"),
     ("zongzhi", "部门工作人员", "区委政法委综治中心（全区）"),
+    ("gongan", "部门工作人员", "东丽公安分局（全区，审批人口信息共享申请）"),
     ("minjing", "民警", f"东丽公安分局 · {names.STREETS[0]}"),
     ("jumin", "居民", "无负责区域（随手拍、查进度、评价）"),
 ]
@@ -172,6 +174,13 @@ def generate_city(*, seed: int = 2026, people: int = 20000, registry: bool = Tru
         from wangge.demo.workforce import populate_workforce
 
         summary["workforce"] = populate_workforce(seed=seed, report=report)
+        summary["seconds"] = round(time.perf_counter() - started, 1)
+    if with_cases:
+        from wangge.demo.exchange import populate_exchange
+
+        report("数据共享", 0, 1)
+        summary["exchange"] = populate_exchange(seed=seed)
+        report("数据共享", 1, 1)
         summary["seconds"] = round(time.perf_counter() - started, 1)
     return summary
 
