@@ -278,6 +278,23 @@ def cmd_serve(args: argparse.Namespace) -> int:
     return 0  # not reached
 
 
+def _granian_argv(host: str, port: int, workers: int) -> list[str]:
+    return [
+        sys.executable, "-m", "granian", "--interface", "wsgi", "--host", host, "--port", str(port),
+        "--workers", str(workers), "--blocking-threads", "1", "--log-level", "warning",
+        "wangge.wsgi:gateway_application",
+    ]
+
+
+def cmd_gateway(args: argparse.Namespace) -> int:
+    """The exchange gateway alone, on its own port, for other departments'
+    networks: /gateway/v1/ and nothing of the site."""
+    _setup_django()
+    _migrate()
+    os.execv(sys.executable, _granian_argv(args.host, args.port, args.workers))  # noqa: S606
+    return 0  # not reached
+
+
 def _print_logins(url: str) -> None:
     from wangge.demo.generator import DEMO_ACCOUNTS, DEMO_PASSWORD
 
@@ -303,13 +320,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     _migrate()
     from wangge.demo.generator import city_exists, generate_city
 
+    gateway_note = ""
     if not city_exists():
         print(f"生成演示城市（{args.people:,} 人，种子 {args.seed}）……", flush=True)
         update, close = _progress_bar()
         try:
-            generate_city(seed=args.seed, people=args.people, progress=update)
+            summary = generate_city(seed=args.seed, people=args.people, progress=update)
         finally:
             close()
+        if summary.get("exchange", {}).get("key_id"):
+            exchange = summary["exchange"]
+            gateway_note = (f"  数据共享网关（民政局演示凭据，只显示这一次）：key {exchange['key_id']}"
+                            f"  secret {exchange['secret']}")
     _collectstatic()
     url = f"http://{args.host}:{args.port}"
     web = subprocess.Popen(_gunicorn_argv(args.host, args.port, args.workers))  # noqa: S603
@@ -317,6 +339,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
     children = [web, worker]
     if _wait_for_http(url + "/api/v1/health", web):
         _print_logins(url)
+        if gateway_note:
+            print(gateway_note + "\n", flush=True)
     else:
         print("网页服务未能启动，请查看上面的错误信息。", file=sys.stderr)
         _stop(children)
@@ -393,6 +417,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("serve", help="启动网页服务")
     server_options(p)
     p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("gateway", help="单独启动数据共享交换网关（/gateway/v1/，供其他部门系统调用）")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8001)
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 2)
+    p.set_defaults(func=cmd_gateway)
 
     p = sub.add_parser("worker", help="运行后台任务（含回收被中断的任务）")
     p.add_argument("--interval", type=float, default=1.0)

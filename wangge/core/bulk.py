@@ -10,6 +10,7 @@ would adapt them.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -64,15 +65,43 @@ def insert_returning_pk(model: type[Model], values: Mapping[str, object], *,
                         skip_conflict: bool = False) -> Any:
     """INSERT one row in one statement and return its primary key; with
     `skip_conflict`, a row that breaks a unique constraint is not inserted and
-    None comes back (PostgreSQL and SQLite ≥ 3.35 both speak this SQL)."""
-    meta = model._meta
-    columns = [next(f for f in meta.concrete_fields if f.attname == name) for name in values]
-    quote = connection.ops.quote_name
-    conflict = " ON CONFLICT DO NOTHING" if skip_conflict else ""
-    sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) "  # noqa: S608
-           f"VALUES ({', '.join(['%s'] * len(columns))}){conflict} RETURNING {quote(meta.pk.column)}")
-    params = [f.get_db_prep_save(values[f.attname], connection) for f in columns]
+    None comes back (PostgreSQL and SQLite ≥ 3.35 both speak this SQL). Made
+    for a hot path (one call-log row per gateway call): the statement and the
+    fields that need adapting are worked out once per model and column set."""
+    sql, adapt = _returning_statement(model, tuple(values), skip_conflict, connection.vendor)
+    params: list[Any] = [v if f is None else f.get_db_prep_save(v, connection)
+              for v, f in zip(values.values(), adapt, strict=True)]
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         row = cursor.fetchone()
     return row[0] if row else None
+
+
+@functools.lru_cache(maxsize=64)
+def _returning_statement(model: type[Model], names: tuple[str, ...], skip_conflict: bool,
+                         vendor: str) -> tuple[str, list[Any]]:
+    meta = model._meta
+    columns = [next(f for f in meta.concrete_fields if f.attname == name) for name in names]
+    quote = connection.ops.quote_name
+    conflict = " ON CONFLICT DO NOTHING" if skip_conflict else ""
+    sql = (f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) "  # noqa: S608
+           f"VALUES ({', '.join(['%s'] * len(columns))}){conflict} RETURNING {quote(meta.pk.column)}")
+    return sql, [None if f.get_internal_type() in _PLAIN else f for f in columns]
+
+
+def insert_in_one_statement(model: type[Model], fields: Sequence[str],
+                            rows: Sequence[Sequence[object]], *, per_statement: int = 1000) -> int:
+    """INSERT plain tuples as multi-row VALUES lists: one round trip for up to
+    `per_statement` rows, where `insert_values` sends one per row."""
+    meta = model._meta
+    columns = [next(f for f in meta.concrete_fields if f.attname == name) for name in fields]
+    quote = connection.ops.quote_name
+    head = f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(f.column) for f in columns)}) VALUES "  # noqa: S608
+    one = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), per_statement):
+            chunk = rows[start:start + per_statement]
+            params: list[Any] = [v for row in chunk for v in row]
+            cursor.execute(head + ", ".join([one] * len(chunk)), params)
+    return len(rows)
+

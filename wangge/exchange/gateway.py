@@ -26,11 +26,10 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from django.conf import settings
-from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from wangge.core.bulk import insert_returning_pk, insert_values
+from wangge.core.bulk import insert_in_one_statement, insert_returning_pk
 from wangge.exchange import masks, rules, signing
 from wangge.exchange.models import (
     CallLog,
@@ -189,17 +188,16 @@ def _within_rate(client: KnownClient, now: float) -> None:
 def _take(client: KnownClient, minute: int, chunk: int) -> int:
     """Take up to `chunk` calls from the shared count; how many were taken."""
     windows = RateWindow.objects.filter(client_id=client.pk, minute=minute)
-    for size in dict.fromkeys((chunk, 1)):
-        if windows.filter(calls__lte=client.rate - size).update(calls=F("calls") + size):
-            return size
-    if windows.exists():
-        return 0
-    try:
-        with transaction.atomic():
-            RateWindow.objects.create(client_id=client.pk, minute=minute, calls=min(chunk, client.rate))
-        return min(chunk, client.rate)
-    except IntegrityError:  # another process opened the minute first
-        return _take(client, minute, chunk)
+    for attempt in range(2):
+        for size in dict.fromkeys((chunk, 1)):
+            if windows.filter(calls__lte=client.rate - size).update(calls=F("calls") + size):
+                return size
+        if attempt == 0:
+            # The minute's first call here: open its row (another process may
+            # have just done so; the insert is then skipped) and take again.
+            RateWindow.objects.bulk_create([RateWindow(client_id=client.pk, minute=minute, calls=0)],
+                                           ignore_conflicts=True)
+    return 0
 
 
 # --- catalog and grant ----------------------------------------------------------
@@ -318,7 +316,8 @@ def _query(call: Call, catalog: Catalog, granted: Granted, query: str) -> dict[s
             filters.append(_filter(granted, name, value))
     call.items = keys
     source = source_for(catalog)
-    page = source.page(catalog, granted.area, filters, after, limit)
+    wanted = {granted.items[k][0].source for k in keys}
+    page = source.page(catalog, granted.area, filters, after, limit, wanted)
     call.rows = len(page)
     if source.about_people:
         call.subjects = [pk for pk, _ in page]
@@ -482,5 +481,5 @@ def _log(call: Call, status: int, error: str) -> bool:
     if pk is None:
         return False
     if call.subjects:
-        insert_values(CallSubject, ["call_id", "person_id"], [(pk, p) for p in call.subjects])
+        insert_in_one_statement(CallSubject, ["call_id", "person_id"], [(pk, p) for p in call.subjects])
     return True

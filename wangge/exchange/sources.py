@@ -68,7 +68,9 @@ class Source:
     about_people = False
 
     def page(self, catalog: Catalog, area: str, filters: list[Filter], after: int,
-             limit: int) -> list[tuple[int, Row]]:
+             limit: int, wanted: set[str] | None = None) -> list[tuple[int, Row]]:
+        """Rows after the cursor; `wanted` names the fields the caller will
+        read, so a source may skip what costs a query (a person's tags)."""
         raise NotImplementedError
 
     def verify(self, catalog: Catalog, area: str, values: dict[str, str]) -> int | None:
@@ -81,7 +83,10 @@ class Source:
 
 
 def _filtered(qs: QuerySet[Any], area: str, area_field: str, filters: list[Filter]) -> QuerySet[Any]:
-    if area:
+    # A prefix filter inside the area already keeps the rows in it; two LIKEs
+    # on one column can lead the planner away from the index.
+    inside = any(f.field == area_field and f.prefix and f.value.startswith(area) for f in filters)
+    if area and not inside:
         qs = qs.filter(**{f"{area_field}__startswith": area})
     for f in filters:
         qs = qs.filter(**{f"{f.field}__startswith" if f.prefix else f.field: f.value})
@@ -125,9 +130,9 @@ class PersonSource(Source):
         }) for r in raw]
 
     def page(self, catalog: Catalog, area: str, filters: list[Filter], after: int,
-             limit: int) -> list[tuple[int, Row]]:
+             limit: int, wanted: set[str] | None = None) -> list[tuple[int, Row]]:
         qs = _filtered(Person.objects.filter(pk__gt=after), area, "grid_code", filters)
-        return self._rows(qs.order_by("pk")[:limit], set(self.fields))
+        return self._rows(qs.order_by("pk")[:limit], set(self.fields) if wanted is None else wanted)
 
     def verify(self, catalog: Catalog, area: str, values: dict[str, str]) -> int | None:
         # Identity verification is the exchange's most frequent call: one
@@ -186,7 +191,7 @@ class HouseSource(Source):
         }) for r in raw]
 
     def page(self, catalog: Catalog, area: str, filters: list[Filter], after: int,
-             limit: int) -> list[tuple[int, Row]]:
+             limit: int, wanted: set[str] | None = None) -> list[tuple[int, Row]]:
         renamed = [Filter("address__code" if f.field == "address_code" else f.field, f.value, f.prefix)
                    for f in filters]
         qs = _filtered(House.objects.filter(pk__gt=after), area, "grid_code", renamed)
@@ -238,7 +243,7 @@ class OrganisationSource(Source):
                               "address_text", "grid_code", "legal_rep", "phone")]
 
     def page(self, catalog: Catalog, area: str, filters: list[Filter], after: int,
-             limit: int) -> list[tuple[int, Row]]:
+             limit: int, wanted: set[str] | None = None) -> list[tuple[int, Row]]:
         qs = _filtered(Organisation.objects.filter(pk__gt=after), area, "grid_code", filters)
         return self._rows(qs.order_by("pk")[:limit])
 
@@ -273,7 +278,7 @@ class DatasetSource(Source):
         return qs
 
     def page(self, catalog: Catalog, area: str, filters: list[Filter], after: int,
-             limit: int) -> list[tuple[int, Row]]:
+             limit: int, wanted: set[str] | None = None) -> list[tuple[int, Row]]:
         qs = self._qs(catalog, area, filters).filter(pk__gt=after).order_by("pk")[:limit]
         return [(pk, data) for pk, data in qs.values_list("pk", "data")]
 

@@ -198,3 +198,38 @@ def test_calls_appear_in_the_persons_access_report(grant: Any, call: Any, people
     assert len(report) == 2
     assert all("民政局" in a.who and a.purpose == "低保对象身份核对" for a in report)
     assert not [a for a in access.access_report(people["c"].pk) if a.channel == "gateway"]
+
+
+def test_the_wsgi_entry_point_serves_the_gateway_and_leaves_the_rest_to_django(grant: Any, call: Any,
+                                                                               people: Any) -> None:
+    import io
+    import json
+    from wsgiref.util import setup_testing_defaults
+
+    from wangge.wsgi import application
+
+    def wsgi(method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> tuple[str, Any]:
+        environ: dict[str, Any] = {"REQUEST_METHOD": method, "PATH_INFO": path, "QUERY_STRING": "",
+                                   "CONTENT_LENGTH": str(len(body)), "CONTENT_TYPE": "application/json",
+                                   "wsgi.input": io.BytesIO(body)}
+        setup_testing_defaults(environ)
+        environ.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in (headers or {}).items()})
+        started: list[str] = []
+        chunks = application(environ, lambda status, hdrs, *_: started.append(status))
+        return started[0], json.loads(b"".join(chunks))
+
+    body = json.dumps({"name": "王小明", "id_number": people["a"].id_number}).encode()
+    status, answer = wsgi("POST", VERIFY, body, signing.sign_headers(call.key_id, call.secret, "POST", VERIFY, "", body))
+    assert status == "200 OK" and answer == {"match": True}
+    status, answer = wsgi("POST", VERIFY, body)
+    assert status == "401 Unauthorized" and answer["code"] == "signature_missing"
+    status, answer = wsgi("GET", "/api/v1/health")
+    assert status.startswith("200") and answer == {"status": "ok"}
+    assert CallLog.objects.count() == 2
+    from wangge.wsgi import gateway_application
+
+    environ = {"REQUEST_METHOD": "GET", "PATH_INFO": "/admin/", "wsgi.input": io.BytesIO(b"")}
+    statuses: list[str] = []
+    gateway_application(environ, lambda status, hdrs, *_: statuses.append(status))
+    assert statuses == ["404 Not Found"]  # the gateway's own port shows nothing of the site
+
