@@ -7,6 +7,7 @@ ALLOWED_HOSTS comma-separated; default 127.0.0.1,localhost
 WANGGE_VAR    where the SQLite file, the secret and uploads live; default ./var
 """
 
+import json
 import os
 import secrets
 from pathlib import Path
@@ -220,3 +221,23 @@ def _count(name: str, default: int, minimum: int = 1) -> int:
 WANGGE_EXPORT_APPROVAL_ROWS = _count("WANGGE_EXPORT_APPROVAL_ROWS", 500)
 # How long an approval stays valid for its one download.
 WANGGE_EXPORT_APPROVAL_DAYS = _count("WANGGE_EXPORT_APPROVAL_DAYS", 3)
+
+
+def _json_object(name: str) -> dict[str, object] | None:
+    raw = os.environ.get(name)
+    if raw is None or not raw.strip():
+        return None
+    try:
+        value = json.loads(raw)
+    except ValueError as exc:
+        raise ValueError(f"{name} must be a JSON object: {exc}") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{name} must be a JSON object, got {type(value).__name__}")
+    return value
+
+
+# Role → sensitivity grade → full | purpose | masked, over the defaults in
+# wangge/core/masking.py; checked when the policy is built (a bad entry stops the start).
+_masking = _json_object("WANGGE_MASKING_POLICY")
+if _masking is not None:
+    WANGGE_MASKING_POLICY = _masking

@@ -157,7 +157,9 @@ def _calls(seed: int, catalog: Any) -> dict[str, Any]:
     signed("POST", compare, body=json.dumps({"key": "id_number", "values": sample}).encode())
     signed("GET", rows, "_items=name,phones")  # phones not granted: refused and logged
     _spread_over_month(rng)
-    return {"calls": CallLog.objects.count(), "key_id": client.key_id}
+    # Printed with the demo's summary so that anyone can call the gateway as
+    # civil affairs' system; a real secret is shown once, on the clients page.
+    return {"calls": CallLog.objects.count(), "key_id": client.key_id, "secret": secret}
 
 
 def _spread_over_month(rng: random.Random) -> None:

@@ -189,3 +189,40 @@ def test_the_ranking_agrees_with_the_tracks_and_the_tasks(demo):
         assert (f["compliant_days"], f["tasks_due"], f["tasks_on_time"]) == (compliant, due.count(), on_time)
     scores = [r.score.score for r in ranked if r.area == ranked[0].area]
     assert scores == sorted(scores, reverse=True)
+
+
+# --- the demo's data exchange rides on the same city ---------------------------------
+
+
+def test_the_demo_exchange_shows_a_grant_of_two_items_used_through_the_gateway(demo):
+    import json
+
+    from wangge.core.access import access_report
+    from wangge.exchange import gateway, services, signing
+    from wangge.exchange import selectors as exchange_selectors
+    from wangge.exchange.models import Catalog, Client, Grant, ShareClass
+
+    population = Catalog.objects.get(name="人口基础信息")
+    assert population.share_class == ShareClass.CONDITIONAL and population.owner.type == "police"
+    grant = Grant.objects.get(catalog=population, department__type="civil_affairs")
+    assert {(gi.item.key, gi.masked) for gi in grant.grant_items.select_related("item")} == {
+        ("name", False), ("id_number", True)}
+    client = Client.objects.get(department=grant.department)
+    path = f"/gateway/v1/catalogs/{population.code}/rows"
+    headers = signing.sign_headers(client.key_id, services.client_secret(client), "GET", path, "_limit=5")
+    reply = gateway.handle("GET", path, "_limit=5", b"", headers)
+    assert reply.status == 200, reply.body
+    rows = reply.body["rows"]
+    assert rows and all(set(r) == {"name", "id_number"} and "*" in r["id_number"] for r in rows)
+    admin = User.objects.get(username="admin")
+    stats = exchange_selectors.stats(admin, days=30)
+    assert any(d["department"] == grant.department.name and d["calls"] > 500 for d in stats["per_department"])
+    assert len(stats["per_day"]) > 15  # the demo's calls are spread over the month
+    person = json.loads(json.dumps(reply.body))["rows"][0]["name"]
+    from wangge.registry.models import Person
+
+    pid = Person.objects.filter(name=person).order_by("pk").values_list("pk", flat=True)[0]
+    assert any(a.channel == "gateway" and grant.department.name in a.who for a in access_report(pid))
+    # Health's application waits for the police's data clerk.
+    gongan = User.objects.get(username="gongan")
+    assert exchange_selectors.applications_for(gongan, box="incoming", status="pending").count() == 1
