@@ -206,6 +206,9 @@ def test_the_wsgi_entry_point_serves_the_gateway_and_leaves_the_rest_to_django(g
     import json
     from wsgiref.util import setup_testing_defaults
 
+    from django.core import signals
+    from django.db import close_old_connections
+
     from wangge.wsgi import application
 
     def wsgi(method: str, path: str, body: bytes = b"", headers: dict[str, str] | None = None) -> tuple[str, Any]:
@@ -215,7 +218,15 @@ def test_the_wsgi_entry_point_serves_the_gateway_and_leaves_the_rest_to_django(g
         setup_testing_defaults(environ)
         environ.update({"HTTP_" + k.upper().replace("-", "_"): v for k, v in (headers or {}).items()})
         started: list[str] = []
-        chunks = application(environ, lambda status, hdrs, *_: started.append(status))
+        # As Django's test client does: the request signals must not close the
+        # connection that holds the test's transaction.
+        signals.request_started.disconnect(close_old_connections)
+        signals.request_finished.disconnect(close_old_connections)
+        try:
+            chunks = application(environ, lambda status, hdrs, *_: started.append(status))
+        finally:
+            signals.request_started.connect(close_old_connections)
+            signals.request_finished.connect(close_old_connections)
         return started[0], json.loads(b"".join(chunks))
 
     body = json.dumps({"name": "王小明", "id_number": people["a"].id_number}).encode()
