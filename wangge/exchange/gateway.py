@@ -378,13 +378,23 @@ def _verify(call: Call, catalog: Catalog, granted: Granted, body: bytes) -> dict
     return {"match": pk is not None}
 
 
+def _csv_values(catalog: Catalog, granted: Granted, body: bytes) -> dict[str, Any]:
+    """A department's list as it keeps it: one value per line, the first
+    column, keyed on the catalog's first comparison key."""
+    key = catalog.compare_keys[0] if catalog.compare_keys else ""
+    lines = body.decode("utf-8-sig", "replace").splitlines()
+    values = [ln.split(",")[0].strip() for ln in lines if ln.strip()]
+    header = {key, granted.items[key][0].name} if key in granted.items else {key}
+    if values and values[0] in header:  # a header row, as spreadsheets export it
+        values = values[1:]
+    return {"key": key, "values": values}
+
+
 def _compare(call: Call, catalog: Catalog, granted: Granted, body: bytes,
              content_type: str) -> dict[str, Any]:
     if content_type.startswith("text/csv") or content_type.startswith("text/plain"):
         # A department's list as it keeps it: one value per line, the first column.
-        lines = body.decode("utf-8-sig", "replace").splitlines()
-        data: dict[str, Any] = {"key": catalog.compare_keys[0] if catalog.compare_keys else "",
-                                "values": [ln.split(",")[0].strip() for ln in lines if ln.strip()]}
+        data: dict[str, Any] = _csv_values(catalog, granted, body)
     else:
         data = _json(body)
     key = data.get("key")

@@ -107,6 +107,12 @@ def test_batch_comparison_flags_each_value(grant: Any, call: Any, people: Any) -
     assert r.json()["found"] == 1 and r.json()["missing"] == 3
     r = call.post(COMPARE, {"key": "id_number", "values": values, "items": ["phones"]})
     assert r.status_code == 403
+    # A department's list as a CSV export, header row and all.
+    body = ("公民身份号码,备注\n" + "\n".join(f"{v},x" for v in values[:2]) + "\n").encode()
+    headers = call.headers("POST", COMPARE, "", body)
+    r = call.http.generic("POST", COMPARE, body, content_type="text/csv", **headers)
+    assert r.status_code == 200, r.json()
+    assert [x["found"] for x in r.json()["results"]] == [True, False]
 
 
 def test_expired_and_revoked_grants_are_refused(grant: Grant, call: Any, police_staff: Any) -> None:
